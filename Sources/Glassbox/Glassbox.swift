@@ -1,0 +1,2 @@
+@_exported import GlassboxNN
+@_exported import GlassboxData

@@ -1,0 +1,2 @@
+import Glassbox
+print("glassbox")
