@@ -4,5 +4,14 @@ extension LayerRegistry {
         "Linear": { try Linear(spec: $0, rng: &$1) },
         "Sequential": { try Sequential(spec: $0, rng: &$1) },
         "ReLU": { _, _ in ReLU() },
+        "Conv2d": { try Conv2d(spec: $0, rng: &$1) },
+        "MaxPool2d": { try MaxPool2d(spec: $0, rng: &$1) },
+        "AvgPool2d": { try AvgPool2d(spec: $0, rng: &$1) },
+        "GlobalAvgPool": { _, _ in GlobalAvgPool() },
+        "BatchNorm1d": { try BatchNorm1d(spec: $0, rng: &$1) },
+        "BatchNorm2d": { try BatchNorm2d(spec: $0, rng: &$1) },
+        "LayerNorm": { try LayerNorm(spec: $0, rng: &$1) },
+        "Residual": { try Residual(spec: $0, rng: &$1) },
+        "MultiheadSelfAttention": { try MultiheadSelfAttention(spec: $0, rng: &$1) },
     ]
 }

@@ -1,0 +1,101 @@
+import Foundation
+
+/// The workloads behind `glassbox bench`: each returns a throughput, the median of `repeats`
+/// timed runs after a warm-up. The reference figures (NumPy, PyTorch) come from the scripts in
+/// `benchmarks/`, run in the same session by `benchmarks/run.sh`.
+public enum Benchmarks {
+    /// Median of `repeats` measurements of `body`, which returns a rate; one untimed warm-up first.
+    static func median(repeats: Int, _ body: () throws -> Double) rethrows -> Double {
+        _ = try body()
+        var rates: [Double] = []
+        for _ in 0..<max(1, repeats) { rates.append(try body()) }
+        rates.sort()
+        return rates.count % 2 == 1 ? rates[rates.count / 2] : (rates[rates.count / 2 - 1] + rates[rates.count / 2]) / 2
+    }
+
+    static func seconds(_ body: () throws -> Void) rethrows -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    /// Single-precision GEMM throughput in GFLOP/s for square `n × n` matrices.
+    public static func gemmGFLOPs(n: Int, repeats: Int) -> Double {
+        var rng = SeededGenerator(seed: 1)
+        let a = Tensor.uniform([n, n], -1, 1, using: &rng), b = Tensor.uniform([n, n], -1, 1, using: &rng)
+        var c = [Float](repeating: 0, count: n * n)
+        // Enough calls per measurement that each takes ≳ 50 ms.
+        let calls = max(1, Int(4e9 / Double(2 * n * n * n)))
+        return median(repeats: repeats) {
+            let t = seconds {
+                a.scalars.withUnsafeBufferPointer { pa in
+                    b.scalars.withUnsafeBufferPointer { pb in
+                        c.withUnsafeMutableBufferPointer { pc in
+                            for _ in 0..<calls {
+                                GEMM.sgemm(transA: false, transB: false, m: n, n: n, k: n, alpha: 1,
+                                           a: pa.baseAddress!, lda: n, b: pb.baseAddress!, ldb: n,
+                                           beta: 0, c: pc.baseAddress!, ldc: n)
+                            }
+                        }
+                    }
+                }
+            }
+            return Double(calls) * 2 * Double(n * n * n) / t / 1e9
+        }
+    }
+}
+
+extension Benchmarks {
+    /// Training throughput (rows/s) of the 16→64→32→2 MLP: batch 64, Adam, 3,750 rows × 20 epochs
+    /// through ``Trainer/fit(model:inputs:labels:validation:config:loss:observer:)`` — shuffling,
+    /// batching, forward, backward and optimiser step all included.
+    public static func mlpTrainingRowsPerSecond(repeats: Int, rows: Int = 3_750, epochs: Int = 20) throws -> Double {
+        var rng = SeededGenerator(seed: 3)
+        let x = Tensor.normal([rows, 16], using: &rng)
+        let y = (0..<rows).map { x.scalars[$0 * 16] + x.scalars[$0 * 16 + 1] > 0 ? 1 : 0 }
+        return try median(repeats: repeats) {
+            let model = try LayerRegistry.build(Architectures.mlp(inputs: 16, hidden: [64, 32], outputs: 2), seed: 1)
+            let config = TrainingConfig(epochs: epochs, batchSize: 64, seed: 1, optimizer: .adam(learningRate: 1e-3))
+            let t = try seconds { _ = try Trainer.fit(model: model, inputs: x, labels: y, config: config) }
+            return Double(rows * epochs) / t
+        }
+    }
+
+    /// The benchmark CNN for 1×28×28 inputs and 10 classes.
+    public static func benchmarkCNN(seed: UInt64 = 1) throws -> any Layer {
+        try LayerRegistry.build(Architectures.convNet(inputChannels: 1, height: 28, width: 28, classes: 10), seed: seed)
+    }
+
+    /// Training throughput (images/s) of the benchmark CNN: repeated Adam steps on one batch of 64.
+    public static func cnnTrainingImagesPerSecond(repeats: Int, steps: Int = 30) throws -> Double {
+        var rng = SeededGenerator(seed: 4)
+        let x = Tensor.normal([64, 1, 28, 28], using: &rng)
+        let y = (0..<64).map { $0 % 10 }
+        let model = try benchmarkCNN()
+        let optimizer = Adam(model.allParameters, learningRate: 1e-3)
+        return try median(repeats: repeats) {
+            let t = try seconds {
+                for step in 0..<steps {
+                    optimizer.zeroGrad()
+                    let context = ForwardContext(training: true, seed: UInt64(step))
+                    let loss = try crossEntropy(try model.forward(Variable(x), context: context), labels: y)
+                    try loss.backward()
+                    try optimizer.step()
+                }
+            }
+            return Double(64 * steps) / t
+        }
+    }
+
+    /// Inference throughput (images/s) of the benchmark CNN at a batch size.
+    public static func cnnInferenceImagesPerSecond(batch: Int, repeats: Int, images: Int = 4_096) throws -> Double {
+        var rng = SeededGenerator(seed: 5)
+        let x = Tensor.normal([batch, 1, 28, 28], using: &rng)
+        let model = try benchmarkCNN()
+        let calls = max(1, images / batch)
+        return try median(repeats: repeats) {
+            let t = try seconds { for _ in 0..<calls { _ = try model.predict(x) } }
+            return Double(calls * batch) / t
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import Glassbox
+
+@main
+struct GlassboxCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "glassbox",
+        abstract: "Explainable machine learning in Swift: train neural networks and explain them.",
+        discussion: """
+            Start with `glassbox demo`, which trains on the bundled data.
+            Every command accepts --help; most accept --json for one machine-readable JSON object on stdout.
+            """,
+        subcommands: [DemoCommand.self, BenchCommand.self]
+    )
+}
+
+/// Prints `value` as one JSON object on stdout (sorted keys, so output is stable).
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// Runs `body`, turning a thrown error into a one-line message on stderr and exit code 1.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as GlassboxError {
+        FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+        throw ExitCode(1)
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+import GlassboxNN
+
+@Suite struct AtomicFileTests {
+    @Test func writesAndReplaces() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanUp() }
+        let url = dir.file("out.bin")
+        try AtomicFile.write(Data("first".utf8), to: url)
+        #expect(try Data(contentsOf: url) == Data("first".utf8))
+        try AtomicFile.write(Data("second, longer".utf8), to: url)
+        #expect(try Data(contentsOf: url) == Data("second, longer".utf8))
+        try AtomicFile.write(Data(), to: url)
+        #expect(try Data(contentsOf: url).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path) == ["out.bin"])
+    }
+
+    @Test func failureNamesThePathAndLeavesNoTemporaryFile() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanUp() }
+        let missing = dir.file("no/such/dir/out.bin")
+        do {
+            try AtomicFile.write(Data("x".utf8), to: missing)
+            Issue.record("expected an error")
+        } catch GlassboxError.io(let message) {
+            #expect(message.contains(missing.path))
+        }
+        // A directory in the way: the rename fails, the directory and its contents survive.
+        let blocker = dir.file("model.safetensors")
+        try FileManager.default.createDirectory(at: blocker, withIntermediateDirectories: false)
+        try Data("keep".utf8).write(to: blocker.appendingPathComponent("inside"))
+        do {
+            try AtomicFile.write(Data("x".utf8), to: blocker)
+            Issue.record("expected an error")
+        } catch GlassboxError.io(let message) {
+            #expect(message.contains("model.safetensors"))
+        }
+        #expect(try Data(contentsOf: blocker.appendingPathComponent("inside")) == Data("keep".utf8))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path) == ["model.safetensors"])
+    }
+
+    @Test func fileDataReadRespectsTheCap() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanUp() }
+        let url = try dir.write("big.txt", String(repeating: "x", count: 5000))
+        #expect(try FileData.read(url).count == 5000)
+        expectBadFile(path: "big.txt", problem: "more than the limit of 4000") { _ = try FileData.read(url, maxBytes: 4000) }
+        #expect(throws: GlassboxError.self) { _ = try FileData.read(dir.file("absent.txt")) }
+        #expect(throws: GlassboxError.self) { _ = try FileData.read(dir.url) }
+    }
+}
