@@ -72,7 +72,7 @@ extension Benchmarks {
         let x = Tensor.normal([64, 1, 28, 28], using: &rng)
         let y = (0..<64).map { $0 % 10 }
         let model = try benchmarkCNN()
-        let optimizer = Adam(model.allParameters, learningRate: 1e-3)
+        let optimizer = try Adam(model.allParameters, learningRate: 1e-3)
         return try median(repeats: repeats) {
             let t = try seconds {
                 for step in 0..<steps {

@@ -1,1 +1,2 @@
 // placeholder
+#include "gb_pointwise.h"

@@ -52,6 +52,7 @@ public enum Broadcast {
     }
 
     /// `f(a, b)` elementwise with broadcasting.
+    @inline(__always)
     public static func apply(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) throws -> Tensor {
         if a.shape == b.shape { return a.zip(b, f) }
         let outShape = try shape(a.shape, b.shape)
@@ -87,6 +88,20 @@ public enum Broadcast {
     public static func reduce(_ gradient: Tensor, to shape: [Int]) -> Tensor {
         if gradient.shape == shape { return gradient }
         var out = [Float](repeating: 0, count: Tensor.count(of: shape))
+        if !shape.isEmpty, gradient.shape.suffix(shape.count) == shape[...] {
+            // The common bias case: sum the leading rows, each a contiguous block of `shape`.
+            let n = out.count
+            gradient.scalars.withUnsafeBufferPointer { pg in
+                out.withUnsafeMutableBufferPointer { po in
+                    var base = 0
+                    while base < pg.count {
+                        for j in 0..<n { po[j] += pg[base + j] }
+                        base += n
+                    }
+                }
+            }
+            return Tensor(uncheckedShape: shape, scalars: out)
+        }
         let so = strides(of: shape, in: gradient.shape)
         let zero = [Int](repeating: 0, count: gradient.rank)
         gradient.scalars.withUnsafeBufferPointer { pg in
