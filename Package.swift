@@ -22,6 +22,7 @@ let package = Package(
             dependencies: ["Glassbox", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "GlassboxNNTests", dependencies: ["GlassboxNN"], resources: [.copy("Golden")]),
+        .testTarget(name: "GlassboxTests", dependencies: ["Glassbox"], resources: [.copy("Reference")]),
         .testTarget(name: "GlassboxDataTests", dependencies: ["GlassboxData", "Glassbox"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
