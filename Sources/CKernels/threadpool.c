@@ -146,8 +146,10 @@ void gb_parallel_for(long tasks, long threads, void (*fn)(void *ctx, long task),
 #if defined(__linux__)
         cpu_set_t others;
         int start_elsewhere = 0;
-        if (sched_getaffinity(0, sizeof(gb_pool_cpus), &gb_pool_cpus) == 0) {
+        // Read once, before the first worker exists; workers only ever read it afterwards.
+        if (!gb_pool_cpus_valid && sched_getaffinity(0, sizeof(gb_pool_cpus), &gb_pool_cpus) == 0)
             gb_pool_cpus_valid = 1;
+        if (gb_pool_cpus_valid) {
             others = gb_pool_cpus;
             const int here = sched_getcpu();
             if (here >= 0 && here < CPU_SETSIZE) CPU_CLR(here, &others);

@@ -13,6 +13,16 @@ struct GlassboxCommand: ParsableCommand {
             """,
         subcommands: [DemoCommand.self, BenchCommand.self]
     )
+
+    static func main() {
+        Compute.configureAllocator()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Prints `value` as one JSON object on stdout (sorted keys, so output is stable).

@@ -1,3 +1,4 @@
+import CKernels
 import Testing
 @testable import GlassboxNN
 
@@ -245,6 +246,19 @@ struct GEMMTests {
                 }
                 #expect(hits.allSatisfy { $0 == 1 }, "m=\(m) n=\(n) threads=\(threads)")
             }
+        }
+    }
+
+    @Test("the kernel thread pool runs every task exactly once, also past one job's 65535 tasks")
+    func poolRunsEveryTask() {
+        for (tasks, threads) in [(1, 2), (5, 2), (3, 8), (70_000, 2), (1000, 1)] {
+            var hits = [Int32](repeating: 0, count: tasks)
+            hits.withUnsafeMutableBufferPointer { buffer in
+                gb_parallel_for(tasks, threads, { ctx, task in
+                    ctx!.assumingMemoryBound(to: Int32.self)[task] += 1
+                }, buffer.baseAddress!)
+            }
+            #expect(hits.allSatisfy { $0 == 1 }, "tasks=\(tasks) threads=\(threads)")
         }
     }
 

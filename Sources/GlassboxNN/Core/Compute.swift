@@ -1,4 +1,4 @@
-import Dispatch
+import CKernels
 import Foundation
 import Synchronization
 
@@ -28,20 +28,28 @@ public enum Compute {
     /// Runs `body(chunk)` for `chunk` in `0..<chunks`, in parallel when `chunks > 1` and more
     /// than one thread is configured. `body` must write disjoint outputs.
     ///
-    /// Cost: one dispatch per call (a few µs); callers only parallelise work of ≳ 50 µs.
+    /// Runs on the persistent worker pool of the C kernels (`gb_parallel_for`), whose workers
+    /// stay awake briefly between jobs: on these VMs `DispatchQueue.concurrentPerform` took up to
+    /// 200 µs to wake an idle core, more than many kernels take. A call made from inside a task
+    /// runs inline, so nesting never oversubscribes.
     public static func parallelFor(_ chunks: Int, _ body: (Int) -> Void) {
-        if chunks <= 1 || threads <= 1 {
+        let workers = threads
+        if chunks <= 1 || workers <= 1 {
             for c in 0..<chunks { body(c) }
             return
         }
         withoutActuallyEscaping(body) { escapable in
-            let box = UncheckedBox(escapable)
-            DispatchQueue.concurrentPerform(iterations: chunks) { box.value($0) }
+            var task = escapable
+            withUnsafeMutablePointer(to: &task) { context in
+                gb_parallel_for(chunks, workers, { raw, index in
+                    raw!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(index)
+                }, context)
+            }
         }
     }
 
     /// Splits `0..<n` into at most `threads` contiguous ranges of near-equal length and runs them
-    /// in parallel when `n * costPerItem` is large enough to repay the dispatch.
+    /// in parallel when `n * costPerItem` is large enough to repay the hand-off.
     public static func parallelRanges(_ n: Int, costPerItem: Int = 1, minimumCost: Int = 32_768,
                                       _ body: (Range<Int>) -> Void) {
         let workers = Swift.min(threads, n)
@@ -49,19 +57,28 @@ public enum Compute {
             if n > 0 { body(0..<n) }
             return
         }
-        withoutActuallyEscaping(body) { escapable in
-            let box = UncheckedBox(escapable)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let lo = n * w / workers, hi = n * (w + 1) / workers
-                if lo < hi { box.value(lo..<hi) }
-            }
+        parallelFor(workers) { w in
+            let lo = n * w / workers, hi = n * (w + 1) / workers
+            if lo < hi { body(lo..<hi) }
         }
     }
 }
 
-/// Carries a closure into `concurrentPerform`. Safe here because callers promise their workers
-/// write disjoint memory, which the type system cannot see through raw pointers.
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+#if os(Linux)
+@_silgen_name("mallopt") private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+#endif
+
+extension Compute {
+    /// Keeps freed tensor memory in the process instead of returning it to the kernel.
+    ///
+    /// Why: with glibc's defaults every large tensor (≳ 128 KB) is a fresh `mmap`, so each training
+    /// step page-faults its activations in again — about a third of a CNN step on these machines.
+    /// Raising the mmap and trim thresholds lets `malloc` reuse that memory. Process-wide and
+    /// idempotent; the `glassbox` tool calls it at start-up, library users may. No-op off glibc.
+    public static func configureAllocator() {
+        #if os(Linux)
+        _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 32 << 20)  // glibc accepts at most 32 MiB
+        _ = glibcMallopt(-1 /* M_TRIM_THRESHOLD */, 1 << 30)
+        #endif
+    }
 }

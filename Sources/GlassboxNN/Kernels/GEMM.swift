@@ -26,7 +26,7 @@ public enum GEMM {
     /// beta == 0 overwrites C without reading it (C may hold garbage/NaN); alpha == 0 or k == 0
     /// only scales C by beta.
     ///
-    /// Cost: 2·m·n·k FLOP plus one copy of op(B) (k·n floats). About 380 GFLOP/s on two
+    /// Cost: 2·m·n·k FLOP plus one copy of op(B) (k·n floats). About 350 GFLOP/s on two
     /// AVX-512 cores for n ≥ 256. Products under ~3 MFLOP run on the calling thread with no
     /// allocation after the first call, so tiny ones (64×16·16×64) take about a microsecond;
     /// larger ones are split over up to `Compute.threads` threads.

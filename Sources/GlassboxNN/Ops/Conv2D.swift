@@ -97,7 +97,8 @@ struct ConvGeometry {
                             for image in ranges[r] {
                                 forwardImage(px.baseAddress! + image * c * h * w, weight: pw.baseAddress!,
                                              bias: pb.isEmpty ? nil : pb.baseAddress!, cols: cols,
-                                             into: out.baseAddress! + image * o * outPlane)
+                                             into: out.baseAddress! + image * o * outPlane,
+                                             gemmThreads: ranges.count > 1 ? 1 : Compute.threads)
                             }
                         }
                     }
@@ -109,7 +110,7 @@ struct ConvGeometry {
     }
 
     private func forwardImage(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                              cols scratch: ColumnScratch, into y: UnsafeMutablePointer<Float>) {
+                              cols scratch: ColumnScratch, into y: UnsafeMutablePointer<Float>, gemmThreads: Int) {
         let cols = pointwise ? x : scratch.fill(from: x, self)
         if let bias {
             for oc in 0..<o { (y + oc * outPlane).initialize(repeating: bias[oc], count: outPlane) }
@@ -117,7 +118,7 @@ struct ConvGeometry {
         for g in 0..<groups {
             imageGEMM(transA: false, transB: false, m: og, n: outPlane, k: kg, a: weight + g * og * kg, lda: kg,
                       b: cols + g * kg * outPlane, ldb: outPlane, beta: bias == nil ? 0 : 1,
-                      c: y + g * og * outPlane, ldc: outPlane)
+                      c: y + g * og * outPlane, ldc: outPlane, threads: gemmThreads)
         }
     }
 
@@ -145,7 +146,8 @@ struct ConvGeometry {
                                                       cols: cols, dcols: dcols,
                                                       dWeight: needWeight ? pdw.baseAddress! + r * o * kg : nil,
                                                       dBias: needBias ? pdb.baseAddress! + r * o : nil,
-                                                      dx: needX ? pdx.baseAddress! + image * c * h * w : nil)
+                                                      dx: needX ? pdx.baseAddress! + image * c * h * w : nil,
+                                                      gemmThreads: ranges.count > 1 ? 1 : Compute.threads)
                                     }
                                 }
                             }
@@ -168,7 +170,7 @@ struct ConvGeometry {
     /// 32×9×784 products.
     private func backwardImage(_ g: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                cols: ColumnScratch, dcols: ColumnScratch, dWeight: UnsafeMutablePointer<Float>?,
-                               dBias: UnsafeMutablePointer<Float>?, dx: UnsafeMutablePointer<Float>?) {
+                               dBias: UnsafeMutablePointer<Float>?, dx: UnsafeMutablePointer<Float>?, gemmThreads: Int) {
         if let dBias {
             for oc in 0..<o { dBias[oc] += Runs.sum(g + oc * outPlane, outPlane) }
         }
@@ -177,7 +179,7 @@ struct ConvGeometry {
             for grp in 0..<groups {
                 imageGEMM(transA: false, transB: true, m: kg, n: og, k: outPlane, a: colsImage + grp * kg * outPlane,
                           lda: outPlane, b: g + grp * og * outPlane, ldb: outPlane, beta: 1,
-                          c: dWeight + grp * kg * og, ldc: og)
+                          c: dWeight + grp * kg * og, ldc: og, threads: gemmThreads)
             }
         }
         if let dx {
@@ -185,7 +187,7 @@ struct ConvGeometry {
             for grp in 0..<groups {
                 imageGEMM(transA: true, transB: false, m: kg, n: outPlane, k: og, a: weight + grp * og * kg, lda: kg,
                           b: g + grp * og * outPlane, ldb: outPlane, beta: 0,
-                          c: target + grp * kg * outPlane, ldc: outPlane)
+                          c: target + grp * kg * outPlane, ldc: outPlane, threads: gemmThreads)
             }
             if !pointwise {
                 Im2Col.col2im(dcols.pointer, channels: c, height: h, width: w, window: window,
@@ -195,13 +197,14 @@ struct ConvGeometry {
     }
 }
 
-/// One image's GEMM (α = 1). Images are already spread over the workers, so this product should
-/// run on the calling thread: once GEMM takes a `threads:` argument, pass `threads: 1` here.
+/// One image's GEMM (α = 1) on at most `threads` threads: 1 when images are already spread over
+/// the workers (nested parallelism would oversubscribe the cores), all of them for a single image.
 @inline(__always)
 private func imageGEMM(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                       b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                       b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                       threads: Int) {
     GEMM.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
-               beta: beta, c: c, ldc: ldc)
+               beta: beta, c: c, ldc: ldc, threads: threads)
 }
 
 extension ConvGeometry {
