@@ -39,14 +39,19 @@ struct EndToEndTests {
         let url = try #require(Bundle.module.url(forResource: "fashion_torch", withExtension: "json", subdirectory: "Reference"))
         let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
         let (train, test) = try BundledData.fashionMNISTSample()
-        let config = TrainingConfig(epochs: reference.epochs, batchSize: reference.batch_size, seed: 1,
-                                    optimizer: .adam(learningRate: Float(reference.learning_rate)))
-        let result = try ImageClassifier.train(spec: Architectures.convNet(inputChannels: 1, height: 28, width: 28, channels: [16, 32], hidden: 64, classes: 10), train: train, validation: nil, test: test,
-                                               config: config)
-        let torchMean = reference.accuracies.reduce(0, +) / Double(reference.accuracies.count)
-        // Within two points of PyTorch's mean over its seeds (one seed of ours against the mean of theirs).
-        #expect(Double(result.testAccuracy) >= torchMean - 0.02,
-                "Glassbox \(result.testAccuracy) vs PyTorch mean \(torchMean) \(reference.accuracies)")
+        let spec = Architectures.convNet(inputChannels: 1, height: 28, width: 28, channels: [16, 32], hidden: 64, classes: 10)
+        var accuracies: [Double] = []
+        for seed in 1...UInt64(reference.accuracies.count) {
+            let config = TrainingConfig(epochs: reference.epochs, batchSize: reference.batch_size, seed: seed,
+                                        optimizer: .adam(learningRate: Float(reference.learning_rate)))
+            let result = try ImageClassifier.train(spec: spec, train: train, validation: nil, test: test, config: config)
+            accuracies.append(Double(result.testAccuracy))
+        }
+        let ours = accuracies.reduce(0, +) / Double(accuracies.count)
+        let torch = reference.accuracies.reduce(0, +) / Double(reference.accuracies.count)
+        // Seeds move a single run by about ±1.5 points on 1,000 test images: compare means over
+        // as many seeds as the reference used, within two points.
+        #expect(ours >= torch - 0.02, "Glassbox \(accuracies) vs PyTorch \(reference.accuracies)")
     }
 
     @Test func sameSeedSameWeights() throws {

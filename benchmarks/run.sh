@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Measures Glassbox and its references in one session on this machine and prints a comparison.
+#   glassbox bench --json            (this package, release build)
+#   benchmarks/gemm_reference.py     (NumPy / OpenBLAS sgemm)
+#   benchmarks/reference_torch.py    (PyTorch on CPU: MLP and CNN training, CNN inference)
+# Usage: benchmarks/run.sh [repeats]    — needs python3 with numpy, and Debian's python3-torch.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repeats="${1:-5}"
+out="${BENCH_OUT:-/tmp/glassbox-bench}"
+mkdir -p "$out"
+swift build -c release --product glassbox >/dev/null
+./.build/release/glassbox bench --json --threads 2 --repeats "$repeats" >"$out/glassbox.json"
+python3 benchmarks/gemm_reference.py >"$out/numpy.json"
+TORCH_PY="${TORCH_PY:-/usr/bin/python3}"
+"$TORCH_PY" benchmarks/reference_torch.py --threads 2 --repeats "$repeats" >"$out/torch.json"
+python3 - "$out" <<'PY'
+import json, os, platform, sys, datetime
+d = sys.argv[1]
+g = json.load(open(os.path.join(d, "glassbox.json")))
+n = json.load(open(os.path.join(d, "numpy.json")))
+t = json.load(open(os.path.join(d, "torch.json")))
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+print(f"{datetime.date.today()} · {cpu} · {os.cpu_count()} cores · 2 threads · PyTorch {t['torch_version']}")
+print()
+print("| figure | Glassbox | reference | ratio | target |")
+print("|---|---|---|---|---|")
+rows = [
+    ("GEMM n=256 (GFLOP/s)", g["gemm_gflops_256"], n["numpy_gemm_gflops_256"], "NumPy", "≥ 0.8×"),
+    ("GEMM n=512 (GFLOP/s)", g["gemm_gflops_512"], n["numpy_gemm_gflops_512"], "NumPy", "≥ 0.8×"),
+    ("GEMM n=1024 (GFLOP/s)", g["gemm_gflops_1024"], n["numpy_gemm_gflops_1024"], "NumPy", "≥ 0.8×"),
+    ("MLP training (rows/s)", g["mlp_train_rows_per_s"], t["torch_mlp_train_rows_per_s"], "PyTorch", "≥ 3×"),
+    ("CNN training (images/s)", g["cnn_train_images_per_s"], t["torch_cnn_train_images_per_s"], "PyTorch", "≥ 1×"),
+    ("CNN inference, batch 64 (images/s)", g["cnn_infer_images_per_s_64"], t["torch_cnn_infer_images_per_s_64"], "PyTorch", "≥ 1.5×"),
+    ("CNN inference, batch 256 (images/s)", g["cnn_infer_images_per_s_256"], t["torch_cnn_infer_images_per_s_256"], "PyTorch", "≥ 1.5×"),
+]
+for name, ours, ref, who, target in rows:
+    print(f"| {name} | {ours:,.0f} | {ref:,.0f} ({who}) | {ours / ref:.2f}× | {target} |")
+PY
