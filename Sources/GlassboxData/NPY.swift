@@ -146,13 +146,7 @@ public enum NPY {
         out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: padding))
         out.append(UInt8(ascii: "\n"))
         out.reserveCapacity(out.count + tensor.count * 4)
-        tensor.scalars.withUnsafeBufferPointer { buffer in
-            #if _endian(little)
-            out.append(buffer)
-            #else
-            for v in buffer { withUnsafeBytes(of: v.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
-            #endif
-        }
+        tensor.scalars.withUnsafeBufferPointer { out.appendLittleEndian($0) }
         return out
     }
 

@@ -16,6 +16,7 @@ struct GlassboxCommand: ParsableCommand {
 
     static func main() {
         Compute.configureAllocator()
+        Interruption.installSignalHandler()
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -38,6 +39,8 @@ func reportingErrors(_ body: () throws -> Void) throws {
         try body()
     } catch let error as GlassboxError {
         FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+        // 130 = 128 + SIGINT, the shell's convention for a run stopped by Ctrl-C.
+        if case .cancelled = error { throw ExitCode(130) }
         throw ExitCode(1)
     }
 }

@@ -121,6 +121,30 @@ struct TrainerTests {
         #expect(weights(model).allSatisfy { $0.isFinite })
     }
 
+    /// Stops in the middle of epoch 3, as Ctrl-C does.
+    private final class StopMidway: TrainingObserver {
+        var stopRequested = false
+        func batchEnded(_ progress: BatchProgress) { stopRequested = progress.epoch == 3 && progress.batch == 2 }
+    }
+
+    @Test func stopRequestKeepsLastCompletedEpoch() throws {
+        let data = blobs(64, seed: 7)
+        let config = TrainingConfig(epochs: 5, batchSize: 16, optimizer: .sgd(learningRate: 0.05))
+        let model = try smallMLP()
+        do {
+            _ = try Trainer.fit(model: model, inputs: data.inputs, labels: data.labels, config: config,
+                                observer: StopMidway())
+            Issue.record("training was not stopped")
+        } catch let GlassboxError.cancelled(message) {
+            #expect(message.contains("stopped at the end of epoch 3, batch 2"), "\(message)")
+        }
+        var twoEpochs = config
+        twoEpochs.epochs = 2
+        let reference = try smallMLP()
+        _ = try Trainer.fit(model: reference, inputs: data.inputs, labels: data.labels, config: twoEpochs)
+        #expect(weights(model) == weights(reference))
+    }
+
     @Test func badInputsThrowBeforeTraining() throws {
         let data = blobs(10, seed: 8)
         let model = try smallMLP()

@@ -15,6 +15,8 @@ public enum GlassboxError: Error, Equatable, CustomStringConvertible, LocalizedE
     case numerical(String)
     /// An I/O failure (cannot open, cannot write, disk full…).
     case io(String)
+    /// The user stopped the work (Ctrl-C); nothing half-done was kept.
+    case cancelled(String)
 
     public var description: String {
         switch self {
@@ -25,6 +27,7 @@ public enum GlassboxError: Error, Equatable, CustomStringConvertible, LocalizedE
             return location.isEmpty ? "\(path): \(problem)" : "\(path): \(location): \(problem)"
         case .numerical(let m): return "numerical failure: \(m)"
         case .io(let m): return "I/O error: \(m)"
+        case .cancelled(let m): return "cancelled: \(m)"
         }
     }
 

@@ -59,3 +59,14 @@ public enum FileData {
 /// The C `read`, reachable under another name because `FileData.read` shadows it.
 @inline(__always)
 private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int { read(fd, buffer, count) }
+
+extension Data {
+    /// Appends `values` as little-endian IEEE float32 — the byte order of NPY and safetensors.
+    public mutating func appendLittleEndian(_ values: UnsafeBufferPointer<Float>) {
+        #if _endian(little)
+        append(values)
+        #else
+        for v in values { Swift.withUnsafeBytes(of: v.bitPattern.littleEndian) { append(contentsOf: $0) } }
+        #endif
+    }
+}

@@ -301,13 +301,7 @@ extension SafeTensorsFile {
         out.append(contentsOf: header)
         for name in names {
             guard let tensor = tensors[name] else { continue }
-            tensor.scalars.withUnsafeBufferPointer { buffer in
-                #if _endian(little)
-                out.append(buffer)
-                #else
-                for v in buffer { withUnsafeBytes(of: v.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
-                #endif
-            }
+            tensor.scalars.withUnsafeBufferPointer { out.appendLittleEndian($0) }
         }
         return out
     }

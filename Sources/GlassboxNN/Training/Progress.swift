@@ -17,11 +17,15 @@ public protocol TrainingObserver: AnyObject {
     func batchEnded(_ progress: BatchProgress)
     /// After each epoch's validation, with its history row.
     func epochEnded(_ record: EpochRecord, epochs: Int)
+    /// Checked after every batch: `true` stops training like Ctrl-C does (``GlassboxError/cancelled(_:)``,
+    /// last completed epoch's weights kept).
+    var stopRequested: Bool { get }
 }
 
 extension TrainingObserver {
     public func batchEnded(_ progress: BatchProgress) {}
     public func epochEnded(_ record: EpochRecord, epochs: Int) {}
+    public var stopRequested: Bool { false }
 }
 
 /// A one-line progress bar on standard error with rate and time remaining:

@@ -169,6 +169,9 @@ public enum Trainer {
             observer?.batchEnded(BatchProgress(
                 epoch: epoch + 1, epochs: config.epochs, batch: batch + 1, batches: batches,
                 rowsDone: rows.endIndex, rows: n, loss: Float(lossSum / Double(rows.endIndex))))
+            if Interruption.isRequested || observer?.stopRequested == true {
+                throw GlassboxError.cancelled("training stopped at the end of epoch \(epoch + 1), batch \(batch + 1)")
+            }
         }
         return (lossSum, correct)
     }

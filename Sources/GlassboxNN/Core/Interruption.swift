@@ -1,0 +1,34 @@
+import Foundation
+import Synchronization
+
+/// A process-wide "please stop" flag that long loops check at safe points (the end of a training
+/// batch), so Ctrl-C ends work cleanly instead of killing the process mid-write.
+///
+/// `installSignalHandler()` makes the first SIGINT set the flag and restores the default action,
+/// so a second Ctrl-C still terminates at once.
+public enum Interruption {
+    private static let flag = Atomic<Bool>(false)
+
+    /// Whether a stop was requested.
+    public static var isRequested: Bool { flag.load(ordering: .relaxed) }
+
+    /// Requests a stop (what the SIGINT handler does; also usable from code and tests).
+    public static func request() { flag.store(true, ordering: .relaxed) }
+
+    /// Clears a request.
+    public static func reset() { flag.store(false, ordering: .relaxed) }
+
+    /// Routes the first SIGINT to ``request()``.
+    public static func installSignalHandler() {
+        _ = isRequested  // initialise the flag here, not inside the handler
+        signal(SIGINT) { _ in
+            Interruption.request()
+            signal(SIGINT, SIG_DFL)
+        }
+    }
+
+    /// Throws ``GlassboxError/cancelled(_:)`` with `place` if a stop was requested.
+    public static func check(_ place: @autoclosure () -> String) throws {
+        if isRequested { throw GlassboxError.cancelled("interrupted \(place())") }
+    }
+}
