@@ -27,3 +27,19 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer harnesses for every file loader, built only on request (they have no `main`):
+//   GLASSBOX_FUZZ=1 swift build -c release -Xswiftc -sanitize=fuzzer --product fuzz-npy
+// See README, "Reliability".
+if Context.environment["GLASSBOX_FUZZ"] != nil {
+    let harnesses: [(String, [Target.Dependency])] = [
+        ("CSV", ["GlassboxData"]), ("NPY", ["GlassboxData"]), ("IDX", ["GlassboxData"]), ("Gzip", ["GlassboxData"]),
+        ("SafeTensors", ["GlassboxNN"]), ("ModelFile", ["GlassboxNN"]),
+    ]
+    package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
+    for (name, dependencies) in harnesses {
+        package.targets.append(.executableTarget(name: "Fuzz\(name)", dependencies: dependencies + ["FuzzSupport"],
+                                                 path: "Fuzz/Fuzz\(name)"))
+        package.products.append(.executable(name: "fuzz-\(name.lowercased())", targets: ["Fuzz\(name)"]))
+    }
+}

@@ -32,7 +32,16 @@ public enum ModelFile {
     /// Loads a model saved by ``save(_:to:metadata:)`` (or any safetensors file whose metadata
     /// carries an architecture). Returns the model in inference mode and the metadata.
     public static func load(from url: URL) throws -> (model: any Layer, metadata: [String: String]) {
-        let file = try SafeTensorsFile.read(from: url)
+        try decode(try SafeTensorsFile.read(from: url), path: url.path)
+    }
+
+    /// Decodes a model from the bytes of a model file; `path` names it in errors.
+    public static func decode(_ data: Data, path: String) throws -> (model: any Layer, metadata: [String: String]) {
+        try decode(try SafeTensorsFile.decode(data, path: path), path: path)
+    }
+
+    static func decode(_ file: SafeTensorsFile, path: String) throws -> (model: any Layer, metadata: [String: String]) {
+        let url = URL(fileURLWithPath: path)
         guard let json = file.metadata[architectureKey] else {
             throw GlassboxError.badFile(path: url.path, location: "metadata",
                                         problem: "no '\(architectureKey)' entry: not a Glassbox model (pass an architecture spec to load plain weights)")
