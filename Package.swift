@@ -16,13 +16,15 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "GlassboxNN", dependencies: ["CKernels"]),
         .target(name: "GlassboxData", dependencies: ["GlassboxNN"], resources: [.copy("Resources")]),
-        .target(name: "Glassbox", dependencies: ["GlassboxNN", "GlassboxData"]),
+        .target(name: "GlassboxImage", dependencies: ["GlassboxNN", "GlassboxData"]),
+        .target(name: "Glassbox", dependencies: ["GlassboxNN", "GlassboxData", "GlassboxImage"]),
         .executableTarget(
             name: "glassbox",
             dependencies: ["Glassbox", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "GlassboxNNTests", dependencies: ["GlassboxNN"], resources: [.copy("Golden")]),
         .testTarget(name: "GlassboxTests", dependencies: ["Glassbox"], resources: [.copy("Reference")]),
+        .testTarget(name: "GlassboxImageTests", dependencies: ["GlassboxImage", "Glassbox"]),
         .testTarget(name: "GlassboxDataTests", dependencies: ["GlassboxData", "Glassbox"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
@@ -34,7 +36,7 @@ let package = Package(
 if Context.environment["GLASSBOX_FUZZ"] != nil {
     let harnesses: [(String, [Target.Dependency])] = [
         ("CSV", ["GlassboxData"]), ("NPY", ["GlassboxData"]), ("IDX", ["GlassboxData"]), ("Gzip", ["GlassboxData"]),
-        ("SafeTensors", ["GlassboxNN"]), ("ModelFile", ["GlassboxNN"]),
+        ("PNM", ["GlassboxData"]), ("SafeTensors", ["GlassboxNN"]), ("ModelFile", ["GlassboxNN"]),
     ]
     package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
     for (name, dependencies) in harnesses {

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-600}"; shift || true
-harnesses=("${@:-csv npy idx gzip safetensors modelfile}")
+harnesses=("${@:-csv npy idx gzip pnm safetensors modelfile}")
 # shellcheck disable=SC2206
 harnesses=(${harnesses[*]})
 for h in "${harnesses[@]}"; do
@@ -20,6 +20,7 @@ for h in "${harnesses[@]}"; do
   case "$h" in
     csv) cp "$fixtures"/*.csv "$corpus"/ 2>/dev/null || true; cp Sources/GlassboxData/Resources/iris.csv "$corpus"/ ;;
     npy) cp "$fixtures"/*.npy "$corpus"/ 2>/dev/null || true ;;
+    pnm) printf "P5\n2 2\n255\n\x00\x10\x20\x30" >"$corpus/seed.pgm" ;;
     idx|gzip) cp "$fixtures"/*.gz "$fixtures"/*idx* "$corpus"/ 2>/dev/null || true ;;
     safetensors|modelfile) cp "$fixtures"/*.safetensors "$corpus"/ 2>/dev/null || true ;;
   esac

@@ -3,7 +3,9 @@
 #   glassbox bench --json            (this package, release build)
 #   benchmarks/gemm_reference.py     (NumPy / OpenBLAS sgemm)
 #   benchmarks/reference_torch.py    (PyTorch on CPU: MLP and CNN training, CNN inference)
-# Usage: benchmarks/run.sh [repeats]    — needs python3 with numpy, and Debian's python3-torch.
+#   benchmarks/onnx_reference.py     (onnxruntime on CPU: the inference plan's CNN and MLP, same weights)
+# Usage: benchmarks/run.sh [repeats]    — needs python3 with numpy (and onnxruntime + onnx for the
+# last rows: pip install onnxruntime onnx; skipped when missing), and Debian's python3-torch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repeats="${1:-5}"
@@ -14,6 +16,11 @@ swift build -c release --product glassbox >/dev/null
 python3 benchmarks/gemm_reference.py >"$out/numpy.json"
 TORCH_PY="${TORCH_PY:-/usr/bin/python3}"
 "$TORCH_PY" benchmarks/reference_torch.py --threads 2 --repeats "$repeats" >"$out/torch.json"
+rm -f "$out/ort.json"
+if python3 -c 'import onnxruntime, onnx' 2>/dev/null; then
+  ./.build/release/glassbox bench --write-models "$out/models"
+  python3 benchmarks/onnx_reference.py --models "$out/models" --threads 2 --repeats "$repeats" >"$out/ort.json"
+fi
 python3 - "$out" <<'PY'
 import json, os, platform, sys, datetime
 d = sys.argv[1]
@@ -36,4 +43,18 @@ rows = [
 ]
 for name, ours, ref, who, target in rows:
     print(f"| {name} | {ours:,.0f} | {ref:,.0f} ({who}) | {ours / ref:.2f}× | {target} |")
+ort_path = os.path.join(d, "ort.json")
+if os.path.exists(ort_path):
+    o = json.load(open(ort_path))
+    who = f"onnxruntime {o['onnxruntime_version']}"
+    plan_rows = [
+        ("CNN inference plan, batch 64 (images/s)", g["cnn_infer_plan_images_per_s_64"], o["ort_cnn_images_per_s_64"], "≥ 0.8×"),
+        ("CNN inference plan, batch 256 (images/s)", g["cnn_infer_plan_images_per_s_256"], o["ort_cnn_images_per_s_256"], "≥ 0.8×"),
+        ("MLP inference plan, batch 1024 (rows/s)", g["mlp_infer_rows_per_s_1024"], o["ort_mlp_rows_per_s_1024"], "≥ 2M rows/s"),
+    ]
+    for name, ours, ref, target in plan_rows:
+        print(f"| {name} | {ours:,.0f} | {ref:,.0f} ({who}) | {ours / ref:.2f}× | {target} |")
+    # Lower is better: the ratio is theirs over ours.
+    ours, ref = g["mlp_infer_call_us_1"], o["ort_mlp_call_us_1"]
+    print(f"| MLP inference plan, batch 1 (µs/call) | {ours:.2f} | {ref:.2f} ({who}) | {ref / ours:.2f}× | ≤ 5 µs |")
 PY

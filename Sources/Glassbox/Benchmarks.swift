@@ -99,3 +99,57 @@ extension Benchmarks {
         }
     }
 }
+
+extension Benchmarks {
+    /// Inference throughput (images/s) of the benchmark CNN through its ``InferencePlan`` at a
+    /// batch size, writing into a reused output buffer (the plan's allocation-free entry).
+    public static func cnnInferencePlanImagesPerSecond(batch: Int, repeats: Int, images: Int = 4_096) throws -> Double {
+        var rng = SeededGenerator(seed: 5)
+        let x = Tensor.normal([batch, 1, 28, 28], using: &rng)
+        let plan = try benchmarkCNN().compiledForInference(sampleShape: [1, 28, 28])
+        return try median(repeats: repeats) { try planRate(plan, x, calls: max(1, images / batch)) }
+    }
+
+    /// The 16→64→32→2 MLP of the tabular benchmarks.
+    public static func benchmarkMLP(seed: UInt64 = 1) throws -> any Layer {
+        try LayerRegistry.build(Architectures.mlp(inputs: 16, hidden: [64, 32], outputs: 2), seed: seed)
+    }
+
+    /// Inference throughput (rows/s) of the benchmark MLP through its ``InferencePlan`` at a
+    /// batch size (Kernel SHAP's workload: many batches of a small model).
+    public static func mlpInferenceRowsPerSecond(batch: Int, repeats: Int, rows: Int = 1 << 18) throws -> Double {
+        var rng = SeededGenerator(seed: 6)
+        let x = Tensor.normal([batch, 16], using: &rng)
+        let plan = try benchmarkMLP().compiledForInference(sampleShape: [16])
+        return try median(repeats: repeats) { try planRate(plan, x, calls: max(1, rows / batch)) }
+    }
+
+    /// Wall time of one call of the benchmark MLP's plan on a batch of `batch` rows, in
+    /// microseconds (median of `repeats` runs of 20,000 calls): the per-call overhead.
+    public static func mlpInferenceMicrosecondsPerCall(batch: Int, repeats: Int, calls: Int = 20_000) throws -> Double {
+        var rng = SeededGenerator(seed: 7)
+        let x = Tensor.normal([batch, 16], using: &rng)
+        let plan = try benchmarkMLP().compiledForInference(sampleShape: [16])
+        return try 1e6 / median(repeats: repeats) { try planRate(plan, x, calls: calls) / Double(batch) }
+    }
+
+    /// Samples per second of `calls` back-to-back plan calls on `x` into one reused buffer.
+    static func planRate(_ plan: InferencePlan, _ x: Tensor, calls: Int) throws -> Double {
+        let n = x.shape[0]
+        var out = [Float](repeating: 0, count: n * plan.outputCount)
+        let t = try x.scalars.withUnsafeBufferPointer { px in
+            try out.withUnsafeMutableBufferPointer { po in
+                try seconds { for _ in 0..<calls { try plan.predict(px.baseAddress!, batch: n, into: po.baseAddress!) } }
+            }
+        }
+        return Double(calls * n) / t
+    }
+
+    /// Writes the benchmark CNN and MLP (the weights every figure above uses) as
+    /// `cnn.safetensors` and `mlp.safetensors` in `directory`, for `benchmarks/onnx_reference.py`.
+    public static func writeModels(to directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try ModelFile.save(try benchmarkCNN(), to: directory.appendingPathComponent("cnn.safetensors"))
+        try ModelFile.save(try benchmarkMLP(), to: directory.appendingPathComponent("mlp.safetensors"))
+    }
+}

@@ -1,2 +1,3 @@
 @_exported import GlassboxNN
 @_exported import GlassboxData
+@_exported import GlassboxImage

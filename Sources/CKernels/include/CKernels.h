@@ -9,6 +9,7 @@
 // target): kernel families with a header of their own must be included here to reach Swift.
 
 #include "gb_pointwise.h"
+#include "gb_conv.h"
 
 #ifdef __cplusplus
 extern "C" {

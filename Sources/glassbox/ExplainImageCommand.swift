@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import Glassbox
+
+struct ExplainImageCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain-image",
+        abstract: "Explain one image's classification with a pixel attribution map.",
+        discussion: """
+            Methods: responsibility (ReX causal responsibility), occlusion, rise.
+            Removal of occluded pixels: zero (training mean), black, mean (image mean), noise, blur,
+            ad (ConvAD strict) or ad-checkpoint. The image (.pgm/.ppm, or .npy [H, W] / [C, H, W] in 0…1)
+            is normalised with the normaliser saved in the model.
+            Example: glassbox explain-image --model cnn.safetensors --image shoe.pgm --removal ad --out map.npy
+            """
+    )
+
+    @Option(help: "Model saved by train-images.") var model: String
+    @Option(help: "Image file (.pgm, .ppm or .npy).") var image: String
+    @Option(help: "responsibility, occlusion or rise.") var method: String = "responsibility"
+    @Option(help: "zero, black, mean, noise, blur, ad or ad-checkpoint.") var removal: String = "zero"
+    @Option(help: "Class to explain (default: the model's prediction).") var target: Int?
+    @Option(help: "ReX iterations / RISE masks.") var iterations: Int?
+    @Option(help: "Seed.") var seed: UInt64 = 0
+    @Option(help: "Write the map: .npy (raw scores) or .pgm (scaled to 0…255).") var out: String?
+    @Flag(help: "Print one JSON object instead of text.") var json = false
+
+    struct Summary: Codable {
+        var method: String, removal: String, target: Int, target_name: String?
+        var explanation_size: Double, confidence_dropoff: Double
+        var evaluations: Int, seconds: Double, seed: UInt64, out: String?
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let (net, normalizer, classNames) = try ImageModelFile.load(from: URL(fileURLWithPath: model))
+            let x = try normalizer.transform(try readImage(image))
+            let (h, w) = (x.shape[2], x.shape[3])
+            let classifier = MaskedClassifier(model: net)
+            let op = try parseRemoval(removal, normalizer: normalizer, height: h, width: w)
+            let result: AttributionMap
+            switch method {
+            case "responsibility":
+                var options = CausalResponsibility.Options(removal: op, seed: seed)
+                if let iterations { options.iterations = iterations }
+                result = try CausalResponsibility.explain(classifier, image: x, target: target, options: options)
+            case "occlusion":
+                result = try Occlusion.explain(classifier, image: x, target: target, window: max(2, min(h, w) / 7),
+                                               stride: max(1, min(h, w) / 14), removal: op, seed: seed)
+            case "rise":
+                result = try RISE.explain(classifier, image: x, target: target, masks: iterations ?? 500, removal: op, seed: seed)
+            default:
+                throw GlassboxError.invalidArgument("unknown method '\(method)'; use responsibility, occlusion or rise")
+            }
+            let explanation = try SufficientExplanation.extract(classifier, image: x, attribution: result.map,
+                                                                target: result.target, removal: op, seed: seed)
+            let drop = try ExplanationMetrics.confidenceDropOff(classifier, image: x, mask: explanation.mask,
+                                                                target: result.target, removal: op, seed: seed)
+            if let out {
+                let url = URL(fileURLWithPath: out)
+                if out.hasSuffix(".npy") {
+                    try NPY.write(result.map, to: url)
+                } else if out.hasSuffix(".pgm") {
+                    let top = result.map.scalars.max() ?? 0, bottom = result.map.scalars.min() ?? 0
+                    let span = top > bottom ? top - bottom : 1
+                    try PNM.write(try result.map.map { ($0 - bottom) / span }.reshaped([1, h, w]), to: url)
+                } else {
+                    throw GlassboxError.invalidArgument("--out must end in .npy or .pgm, got \(out)")
+                }
+            }
+            let summary = Summary(method: result.method, removal: op.description, target: result.target,
+                                  target_name: classNames.indices.contains(result.target) ? classNames[result.target] : nil,
+                                  explanation_size: explanation.fraction, confidence_dropoff: drop,
+                                  evaluations: result.evaluations + explanation.evaluations, seconds: result.seconds,
+                                  seed: seed, out: out)
+            if json { try printJSON(summary); return }
+            print("\(summary.method) for class \(summary.target)\(summary.target_name.map { " (\($0))" } ?? "")")
+            print(String(format: "sufficient explanation: %.1f %% of pixels; confidence drop-off %.4f", 100 * summary.explanation_size, drop))
+            print(String(format: "%d model evaluations, %.3f s (seed %llu)", summary.evaluations, summary.seconds, seed))
+            if let out { print("map written to \(out)") }
+        }
+    }
+}
+
+/// One image `[1, C, H, W]` from PGM/PPM or NPY (`[H, W]`, `[C, H, W]` or `[1, C, H, W]`).
+func readImage(_ path: String) throws -> Tensor {
+    let url = URL(fileURLWithPath: path)
+    if path.hasSuffix(".npy") {
+        let t = try NPY.read(from: url)
+        switch t.rank {
+        case 2: return try t.reshaped([1, 1] + t.shape)
+        case 3: return try t.reshaped([1] + t.shape)
+        case 4 where t.shape[0] == 1: return t
+        default: throw GlassboxError.badFile(path: path, location: "", problem: "expected one image [H, W] or [C, H, W], found \(t.shape)")
+        }
+    }
+    return try PNM.read(from: url)
+}
+
+func parseRemoval(_ name: String, normalizer: ChannelNormalizer, height: Int, width: Int) throws -> Removal {
+    switch name {
+    case "zero": return .constant(0)
+    case "black": return .black(normalizer)
+    case "mean": return .imageMean
+    case "noise": return .uniformNoise
+    case "blur": return .defaultBlur(height: height, width: width)
+    case "ad": return .activationDeactivation(.strict)
+    case "ad-checkpoint": return .activationDeactivation(.checkpoint)
+    default: throw GlassboxError.invalidArgument("unknown removal '\(name)'; use zero, black, mean, noise, blur, ad or ad-checkpoint")
+    }
+}
