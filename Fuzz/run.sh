@@ -25,7 +25,7 @@ for h in "${harnesses[@]}"; do
     safetensors|modelfile) cp "$fixtures"/*.safetensors "$corpus"/ 2>/dev/null || true ;;
   esac
   echo "== fuzz-$h for ${seconds}s"
-  ".build-fuzz/release/fuzz-$h" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  ".build-fuzz/release/fuzz-$h" -max_total_time="$seconds" -timeout=60 -rss_limit_mb=2048 \
     -artifact_prefix="$crashes/" "$corpus" 2>&1 | grep -E "^(#[0-9]+ +DONE|Done|==[0-9]+==|SUMMARY)" || true
   ls "$crashes" | sed "s|^|crash: $crashes/|" || true
 done
