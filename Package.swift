@@ -17,7 +17,8 @@ let package = Package(
         .target(name: "GlassboxNN", dependencies: ["CKernels"]),
         .target(name: "GlassboxData", dependencies: ["GlassboxNN"], resources: [.copy("Resources")]),
         .target(name: "GlassboxImage", dependencies: ["GlassboxNN", "GlassboxData"]),
-        .target(name: "Glassbox", dependencies: ["GlassboxNN", "GlassboxData", "GlassboxImage"]),
+        .target(name: "GlassboxExplain", dependencies: ["GlassboxNN", "GlassboxData"]),
+        .target(name: "Glassbox", dependencies: ["GlassboxNN", "GlassboxData", "GlassboxImage", "GlassboxExplain"]),
         .executableTarget(
             name: "glassbox",
             dependencies: ["Glassbox", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -25,6 +26,7 @@ let package = Package(
         .testTarget(name: "GlassboxNNTests", dependencies: ["GlassboxNN"], resources: [.copy("Golden")]),
         .testTarget(name: "GlassboxTests", dependencies: ["Glassbox"], resources: [.copy("Reference")]),
         .testTarget(name: "GlassboxImageTests", dependencies: ["GlassboxImage", "Glassbox"]),
+        .testTarget(name: "GlassboxExplainTests", dependencies: ["GlassboxExplain"]),
         .testTarget(name: "GlassboxDataTests", dependencies: ["GlassboxData", "Glassbox"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

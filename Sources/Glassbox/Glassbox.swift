@@ -1,3 +1,4 @@
 @_exported import GlassboxNN
 @_exported import GlassboxData
 @_exported import GlassboxImage
+@_exported import GlassboxExplain

@@ -11,7 +11,8 @@ struct GlassboxCommand: ParsableCommand {
             Start with `glassbox demo`, which trains on the bundled data.
             Every command accepts --help; most accept --json for one machine-readable JSON object on stdout.
             """,
-        subcommands: [DemoCommand.self, BenchCommand.self, GenerateCommand.self, TrainImagesCommand.self, ExplainImageCommand.self, ExperimentCommand.self]
+        subcommands: [DemoCommand.self, TrainCommand.self, RankCommand.self, BenchCommand.self, GenerateCommand.self, TrainImagesCommand.self, ExplainImageCommand.self, ExperimentCommand.self,
+                      ExplainCommand.self, CompareCommand.self]
     )
 
     static func main() {

@@ -21,5 +21,9 @@ extension LayerRegistry {
         "LayerNorm": { try LayerNorm(spec: $0, rng: &$1) },
         "Residual": { try Residual(spec: $0, rng: &$1) },
         "MultiheadSelfAttention": { try MultiheadSelfAttention(spec: $0, rng: &$1) },
+        "ScoresActivation": { try ScoresActivation(spec: $0, rng: &$1) },
+        "FeatureTokenizer": { try FeatureTokenizer(spec: $0, rng: &$1) },
+        "TransformerBlock": { try TransformerBlock(spec: $0, rng: &$1) },
+        "SelectToken": { try SelectToken(spec: $0, rng: &$1) },
     ]
 }
