@@ -41,7 +41,7 @@ struct DemoCommand: ParsableCommand {
                 print("Glassbox demo — \(summary.dataset): \(data.count) rows, \(data.featureCount) features, classes \(data.classNames.joined(separator: "/"))")
                 print("MLP \(data.featureCount)→\(options.hidden.map(String.init).joined(separator: "→"))→\(data.numClasses), Adam, early stopping on validation loss")
                 print("split: \(result.trainRows) train / \(result.validationRows) validation / \(result.testRows) test (stratified, seed \(seed))")
-                print("trained \(summary.epochs_run) epochs (best \(summary.best_epoch.map(String.init) ?? "-")) in \(String(format: "%.1f", summary.seconds)) s")
+                print("trained \(summary.epochs_run) epochs (best \(summary.best_epoch.map(String.init) ?? "-")) in \(String(format: "%.2f", summary.seconds)) s")
                 print(String(format: "test accuracy: %.2f %%   test loss: %.4f", 100 * summary.test_accuracy, summary.test_loss))
             }
         }
