@@ -22,7 +22,17 @@ public enum ActivationDeactivationExperiment {
         public var dropoff_mean: Double, dropoff_sd: Double
         public var evaluations: Int
         public var seconds: Double
+        /// ConvAD rows only: how much the logits still depend on the occluded pixels under the
+        /// explanation's own mask — mean `|Δ logit|` over images, classes and `leakageFills`
+        /// uniform-noise refills of the occluded pixels (``ActivationDeactivation/leakage(images:masks:fills:seed:)``),
+        /// and that mean divided by the mean `|logit|` of the masked image. 0 for the strict
+        /// variant by construction; the checkpoint variant's measured leak.
+        public var leakage_mean: Double?, leakage_sd: Double?
+        public var relative_leakage_mean: Double?
     }
+
+    /// Refills per image of the leakage measurement.
+    public static let leakageFills = 8
 
     /// Removals compared: zero (training mean), raw black, image mean, uniform noise, blur, and
     /// ConvAD strict and checkpoint.
@@ -44,6 +54,9 @@ public enum ActivationDeactivationExperiment {
             let start = Date()
             var sizes: [Double] = [], robust: [Double] = [], drops: [Double] = []
             var evaluations = 0
+            var leaks: [Double] = [], relativeLeaks: [Double] = []
+            var ad: ActivationDeactivation?
+            if case .activationDeactivation(let variant) = removal { ad = try ActivationDeactivation(model: model, variant: variant) }
             for i in 0..<n {
                 let image = Tensor(uncheckedShape: [1, c, h, w], scalars: Array(x.scalars[i * c * h * w..<(i + 1) * c * h * w]))
                 var o = options
@@ -60,6 +73,14 @@ public enum ActivationDeactivationExperiment {
                 drops.append(try ExplanationMetrics.confidenceDropOff(classifier, image: image, mask: explanation.mask,
                                                                       target: map.target, removal: removal, seed: o.seed))
                 evaluations += map.evaluations + explanation.evaluations
+                if let ad {
+                    let mask = try explanation.mask.reshaped([1, 1, h, w])
+                    let leak = try ad.leakage(images: image, masks: mask, fills: Self.leakageFills, seed: o.seed)
+                    let logits = try ad.logits(images: image, masks: mask)
+                    let scale = logits.scalars.reduce(0.0) { $0 + Double(abs($1)) } / Double(max(1, logits.count))
+                    leaks.append(leak)
+                    relativeLeaks.append(scale > 0 ? leak / scale : 0)
+                }
             }
             func stats(_ v: [Double]) -> (Double, Double) {
                 let m = v.reduce(0, +) / Double(max(1, v.count))
@@ -67,9 +88,14 @@ public enum ActivationDeactivationExperiment {
                 return (m, sd)
             }
             let (sm, ss) = stats(sizes), (rm, rs) = stats(robust), (dm, ds) = stats(drops)
-            rows.append(Row(dataset: dataset, model: modelName, removal: removal.description, images: n,
-                            size_mean: sm, size_sd: ss, robustness_mean: rm, robustness_sd: rs, dropoff_mean: dm,
-                            dropoff_sd: ds, evaluations: evaluations, seconds: Date().timeIntervalSince(start)))
+            var row = Row(dataset: dataset, model: modelName, removal: removal.description, images: n,
+                          size_mean: sm, size_sd: ss, robustness_mean: rm, robustness_sd: rs, dropoff_mean: dm,
+                          dropoff_sd: ds, evaluations: evaluations, seconds: Date().timeIntervalSince(start))
+            if !leaks.isEmpty {
+                (row.leakage_mean, row.leakage_sd) = stats(leaks)
+                row.relative_leakage_mean = stats(relativeLeaks).0
+            }
+            rows.append(row)
         }
         return rows
     }

@@ -10,8 +10,10 @@ struct ConvADExperiment: ParsableCommand {
         discussion: """
             Trains the plain CNN and the residual net on digits and the Fashion-MNIST sample, then for each of
             --images test images computes ReX causal-responsibility explanations with every removal operator
-            and reports size, robustness and confidence drop-off (mean ± sd).
-            Example: glassbox experiment convad --images 100 --json
+            and reports size, robustness and confidence drop-off (mean ± sd). For the ConvAD rows it also reports the
+            leakage: mean |Δ logit| when the occluded pixels of each explanation are refilled with uniform noise
+            (0 for the strict variant by construction), absolute and relative to the mean |logit|.
+            Example: glassbox experiment convad --images 100 --datasets digits --epochs 30 --json
             """
     )
 
@@ -22,6 +24,7 @@ struct ConvADExperiment: ParsableCommand {
     @Option(help: "Models (comma-separated): cnn, resnet.") var models: String = "cnn,resnet"
     @Option(help: "Seed.") var seed: UInt64 = 1
     @Flag(help: "Print one JSON object instead of text.") var json = false
+    @Flag(help: "No progress lines on standard error.") var quiet = false
 
     struct Summary: Codable {
         var rows: [ActivationDeactivationExperiment.Row]
@@ -43,7 +46,7 @@ struct ConvADExperiment: ParsableCommand {
                     let trained = try trainImageModel(family: family, train: train, test: test, epochs: epochs, seed: seed,
                                                       progress: false)
                     accuracy["\(dataset)/\(family)"] = trained.testAccuracy
-                    if !json {
+                    if !json && !quiet {
                         FileHandle.standardError.write(Data(String(format: "%@/%@: test accuracy %.2f %%\n", dataset, family,
                                                                    100 * trained.testAccuracy).utf8))
                     }
@@ -68,5 +71,7 @@ struct ConvADExperiment: ParsableCommand {
             format: "n=%d  size %.3f ± %.3f  robustness %.3f ± %.3f  drop-off %.3f ± %.3f  (%d evals, %.1f s)",
                r.images, r.size_mean, r.size_sd, r.robustness_mean, r.robustness_sd,
                r.dropoff_mean, r.dropoff_sd, r.evaluations, r.seconds)
+            + (r.leakage_mean.map { String(format: "  leakage %.4f ± %.4f (%.2f %% of mean |logit|)", $0, r.leakage_sd ?? 0,
+                                           100 * (r.relative_leakage_mean ?? 0)) } ?? "")
     }
 }

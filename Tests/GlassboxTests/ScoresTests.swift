@@ -167,3 +167,44 @@ struct ScoresTests {
         #expect(throws: GlassboxError.self) { try FeatureSelection.retrain(on: data, ranking: ranking, ks: [7], options: options) }
     }
 }
+
+@Suite("ScoresActivation reproduction protocol")
+struct ScoresExperimentTests {
+    /// One easy setting, one seed, the MLP only: the protocol runs end to end and Kernel SHAP's
+    /// column is filled from the same trained models — its explanation is of the model's test
+    /// rows, costs rows × budget × background model rows, and finds the informative features.
+    @Test func kernelShapColumnOnAnEasySetting() throws {
+        var config = ScoresExperiment.Configuration()
+        config.settings = [ScoresExperiment.Setting(name: "easy", informative: 3, noise: 3, samples: 400, classSep: 2)]
+        config.seeds = [3]
+        config.families = [.mlp]
+        config.topK = 3
+        config.overheadRepeats = 0
+        config.options.training.epochs = 40
+        config.kernelShap = ScoresExperiment.KernelShapSettings(rows: 12, background: 10, budget: 64)
+        let result = try ScoresExperiment.run(config, data: ScoresExperiment.syntheticData)
+        #expect(result.rows.count == 2)
+        for row in result.rows {
+            let shap = try #require(row.kernelShap)
+            #expect(shap.rows == 12)
+            #expect(shap.seconds.values.count == 1 && shap.seconds.mean > 0)
+            // Every feature differs from the background, so each row costs its 64 coalitions
+            // (at most; complete enumeration stops at 2^6 = 64) × 10 background rows, plus the
+            // background's own evaluation.
+            #expect(shap.modelEvaluations.mean <= Double(12 * 64 * 10 + 10 + 12))
+            #expect(shap.modelEvaluations.mean >= Double(12 * 10 * 10))
+            #expect(shap.quality.recall.mean >= 2.0 / 3.0, "Kernel SHAP recall \(shap.quality.recall.mean)")
+            if row.scores {
+                let rho = try #require(shap.spearmanWithWeights)
+                #expect(rho.mean > 0.3, "ρ(SHAP, w) = \(rho.mean)")
+            } else {
+                #expect(shap.spearmanWithWeights == nil)
+            }
+        }
+        // Skipping Kernel SHAP leaves the column empty.
+        config.kernelShap = nil
+        config.families = [.mlp]
+        let without = try ScoresExperiment.run(config, data: ScoresExperiment.syntheticData)
+        #expect(without.rows.allSatisfy { $0.kernelShap == nil })
+    }
+}

@@ -66,7 +66,42 @@ public enum ScoresExperiment {
         /// Fixed epoch counts of the overhead measurement, and how many interleaved repeats.
         public var overheadEpochs: [TabularModel.Family: Int] = [.mlp: 300, .transformer: 10]
         public var overheadRepeats = 5
+        /// Kernel SHAP on every trained model (nil: skip): the post-hoc ranking the layer's is
+        /// compared with, and its cost.
+        public var kernelShap: KernelShapSettings? = KernelShapSettings()
         public init() {}
+    }
+
+    /// How Kernel SHAP explains each trained model: `rows` test rows (all if fewer), a
+    /// background of `background` training rows sampled with the run's seed, the default
+    /// budget (`2·features + 2048` coalitions) unless `budget` is set, class probabilities.
+    /// Its global ranking is mean |φ| over rows and classes. Cost per model:
+    /// `rows × budget × background` model rows.
+    public struct KernelShapSettings: Codable, Sendable, Equatable {
+        public var rows = 100
+        public var background = 100
+        public var budget: Int?
+        public init(rows: Int = 100, background: Int = 100, budget: Int? = nil) {
+            (self.rows, self.background, self.budget) = (rows, background, budget)
+        }
+    }
+
+    /// Kernel SHAP's global ranking of the trained models of one cell, over seeds.
+    public struct KernelShapColumn: Codable, Sendable, Equatable {
+        public var settings: KernelShapSettings
+        /// Rows explained per model (fewer than asked when the test split is smaller).
+        public var rows: Int
+        /// Wall time from the trained model to the global ranking (background, explanation,
+        /// aggregation), per seed. Compare with the cell's `seconds`, the scored model's time to
+        /// its ranking (training included).
+        public var seconds: Statistic
+        /// Model rows evaluated per explanation.
+        public var modelEvaluations: Statistic
+        /// Recall in the top `k` and Spearman ρ of mean |φ| against the ground truth.
+        public var quality: RankingQuality
+        /// With the layer: Spearman ρ between mean |φ| and the layer's weights `w`, and between
+        /// mean |φ| and the effective importance `w_i·‖W_i‖` (where the model has one).
+        public var spearmanWithWeights: Statistic?, spearmanWithEffective: Statistic?
     }
 
     /// Mean and sample standard deviation (n − 1; 0 for one value) over seeds.
@@ -111,8 +146,9 @@ public enum ScoresExperiment {
         public var spearmanCeiling: Double
         /// With the layer: the epoch after which the top-`k` set of `w` no longer changed.
         public var stableTopKEpoch: Statistic?
-        /// Kernel SHAP's ranking and time on the same model: not implemented yet.
-        public var kernelShap: String
+        /// Kernel SHAP's ranking of the same trained models, its time and its agreement with
+        /// the layer's readouts (nil when the configuration skips it).
+        public var kernelShap: KernelShapColumn?
     }
 
     /// The scored model trained with every seed on one dataset (the first seed's): how stable its
@@ -202,6 +238,7 @@ public enum ScoresExperiment {
                              _ log: ((String) -> Void)?) throws -> Row {
         var accuracy: [Double] = [], seconds: [Double] = [], epochs: [Double] = [], stable: [Double] = []
         var readouts: [String: [(importances: [Double], roles: [FeatureRole])]] = [:]
+        var shap = KernelShapRuns()
         for (seed, task) in zip(config.seeds, tasks) {
             var options = config.options
             (options.family, options.scores, options.training.seed) = (family, scores, seed)
@@ -215,6 +252,19 @@ public enum ScoresExperiment {
                 stable.append(Double(report.stableEpoch(.weights, topK: config.topK) ?? 0))
             } else if family == .mlp, let norms = FeatureScores.inputWeightNorms(of: model.model, features: task.dataset.featureCount) {
                 readouts["norm", default: []].append((norms, task.roles))
+            }
+            if let settings = config.kernelShap {
+                let run = try explainWithKernelSHAP(model, data: task.dataset, options: options, settings: settings)
+                shap.rows = run.rows
+                shap.seconds.append(run.seconds)
+                shap.evaluations.append(Double(run.global.audit.modelEvaluations))
+                readouts["shap", default: []].append((run.global.scores, task.roles))
+                if let s = report.scores {
+                    shap.withWeights.append(try Agreement.spearman(run.global.scores, s.weights))
+                    if let e = s.effectiveImportance { shap.withEffective.append(try Agreement.spearman(run.global.scores, e)) }
+                }
+                log?("  kernel SHAP on \(run.rows) test rows: " + String(format: "%.2f s, %d model rows", run.seconds,
+                                                                          run.global.audit.modelEvaluations))
             }
             log?("\(setting.name) \(family.rawValue)\(scores ? "+scores" : "") seed \(seed): test accuracy "
                  + String(format: "%.3f, %d epochs, %.2f s", report.testAccuracy, report.history.epochs.count, report.seconds))
@@ -232,11 +282,51 @@ public enum ScoresExperiment {
         }
         let truth = tasks[0].roles.map { $0 == .informative ? 1.0 : 0 }
         let separating = truth.indices.map { 2 * truth[$0] + Double($0) / Double(truth.count) }
+        var column: KernelShapColumn?
+        if let settings = config.kernelShap, let quality = try quality("shap") {
+            column = KernelShapColumn(settings: settings, rows: shap.rows, seconds: Statistic(shap.seconds),
+                                      modelEvaluations: Statistic(shap.evaluations), quality: quality,
+                                      spearmanWithWeights: shap.withWeights.count == tasks.count ? Statistic(shap.withWeights) : nil,
+                                      spearmanWithEffective: shap.withEffective.count == tasks.count ? Statistic(shap.withEffective) : nil)
+        }
         return Row(setting: setting.name, family: family, scores: scores, testAccuracy: Statistic(accuracy),
                    seconds: Statistic(seconds), epochs: Statistic(epochs), weights: try quality("weights"),
                    effective: try quality("effective"), weightNorm: try quality("norm"),
                    spearmanCeiling: try Agreement.spearman(separating, truth),
-                   stableTopKEpoch: stable.isEmpty ? nil : Statistic(stable), kernelShap: "pending")
+                   stableTopKEpoch: stable.isEmpty ? nil : Statistic(stable), kernelShap: column)
+    }
+
+    /// Per-seed Kernel SHAP measurements of one cell.
+    private struct KernelShapRuns {
+        var rows = 0
+        var seconds: [Double] = [], evaluations: [Double] = [], withWeights: [Double] = [], withEffective: [Double] = []
+    }
+
+    /// Kernel SHAP's global ranking of a model trained by ``TabularModel/train(on:targetName:options:observer:)``
+    /// with `options`: the same seeded split is made again, so the background comes from the
+    /// model's training rows and the explained rows from its test rows, in its standardised
+    /// input space. The clock covers background, explanation and aggregation.
+    static func explainWithKernelSHAP(_ model: TabularModel, data: Dataset, options: TabularModel.Options,
+                                      settings: KernelShapSettings) throws -> (global: GlobalImportance, rows: Int, seconds: Double) {
+        var split = try data.stratifiedSplit(train: options.trainFraction, validation: options.validationFraction,
+                                             test: options.testFraction, seed: options.training.seed)
+        if let imputer = model.encoding.imputer {
+            split.train = try split.train.imputed(with: imputer)
+            split.test = try split.test.imputed(with: imputer)
+        }
+        let train = try split.train.standardized(with: model.standardizer)
+        let test = try split.test.standardized(with: model.standardizer)
+        guard test.count > 0 else {
+            throw GlassboxError.invalidArgument("Kernel SHAP in the experiment needs test rows; the split left none")
+        }
+        let n = min(settings.rows, test.count), d = data.featureCount
+        let rows = Tensor(uncheckedShape: [n, d], scalars: Array(test.features.scalars[0..<n * d]))
+        let started = DispatchTime.now().uptimeNanoseconds
+        let background = try Background.sample(from: train.features, count: settings.background, seed: options.training.seed)
+        let f = try PredictionFunction.probabilities(of: model.model, features: d)
+        let explainer = KernelSHAP(background: background, budget: settings.budget, seed: options.training.seed)
+        let global = try explainer.explain(rows, model: f).globalImportance()
+        return (global, n, Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9)
     }
 
     private static func measureStability(_ setting: Setting, _ family: TabularModel.Family,

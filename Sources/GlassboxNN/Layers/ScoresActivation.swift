@@ -9,10 +9,10 @@
 /// uniform at `1/d`), output `[n, d]`. The temperature `τ > 0` (default 1, the paper's plain form)
 /// sharpens (`τ < 1`) or flattens the distribution.
 ///
-/// The forward pass is the primitives ``softmax(_:axis:)`` and broadcast ``mul(_:_:)``, so the
-/// backward is theirs: with `a_j = Σ_rows (∂L/∂y_j)·x_j`,
-/// `∂L/∂s_j = w_j·(a_j − Σ_i w_i a_i) / τ` — the gradients sum to zero, only relative scores are
-/// learned. Cost: one softmax over `d` values and one pass over the input each way.
+/// The forward pass is one op, ``featureWeighting(_:scores:temperature:)``, with the exact
+/// backward: with `a_j = Σ_rows (∂L/∂y_j)·x_j`, `∂L/∂s_j = w_j·(a_j − Σ_i w_i a_i) / τ` — the
+/// gradients sum to zero, only relative scores are learned. Cost: one softmax over `d` values
+/// and one pass over the input each way (two backward when the input needs a gradient).
 ///
 /// Caveats (see the readouts in `Glassbox/Scores`): a weight `w_i` can be undone by scaling
 /// column `i` of the next layer, so the scores alone may mis-rank; softmax never reaches zero,
@@ -53,7 +53,7 @@ public final class ScoresActivation: Layer {
             throw GlassboxError.shapeMismatch(
                 "ScoresActivation(\(numFeatures) features) expects [batch, \(numFeatures)], got \(input.shape)")
         }
-        return try mul(input, weightsVariable())
+        return try featureWeighting(input, scores: scores, temperature: temperature)
     }
 
     /// `strength · H(w)` with `H(w) = −Σ_i w_i log w_i`, the entropy of the feature weights in nats

@@ -166,8 +166,8 @@ private struct AdamMoments {
                             forEachLanes(pp.count) { j, lanes in
                                 let w = load(pp, j, lanes) * shrink
                                 let gj = load(gp, j, lanes) + l2 * w
-                                let mj = beta1 * load(mp, j, lanes) + a1 * gj
-                                let vj = beta2 * load(vp, j, lanes) + a2 * gj * gj
+                                let mj = flushSubnormals(beta1 * load(mp, j, lanes) + a1 * gj)
+                                let vj = flushSubnormals(beta2 * load(vp, j, lanes) + a2 * gj * gj)
                                 store(mj, mp, j, lanes)
                                 store(vj, vp, j, lanes)
                                 store(w - stepSize * (mj / (vj.squareRoot() / bias2Sqrt + eps)), pp, j, lanes)
@@ -189,6 +189,19 @@ private func forEachLanes(_ count: Int, _ body: (Int, Int) -> Void) {
         body(j, min(8, count - j))
         j += 8
     }
+}
+
+/// `v` with every subnormal lane set to 0.
+///
+/// Why: the moments of a unit whose gradient stays 0 (a dead ReLU unit) decay geometrically
+/// (×β₁, ×β₂ per step) into subnormal floats, and x86 cores take a slow path of ~100 cycles for
+/// every arithmetic operation on them — enough to slow a small model's whole training step by
+/// 10–20 %. Flushing is numerically invisible: a subnormal moment moves a weight by less than
+/// `lr · 1.2e-38 / eps`, far below the resolution of any normal weight.
+@inline(__always)
+private func flushSubnormals(_ v: SIMD8<Float>) -> SIMD8<Float> {
+    let tiny = SIMD8<Float>(repeating: .leastNormalMagnitude)
+    return v.replacing(with: 0, where: (v .< tiny) .& (v .> -tiny))
 }
 
 /// Elements `start..<start+lanes` as a vector (missing lanes are 0).
