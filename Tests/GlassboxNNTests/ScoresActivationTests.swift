@@ -76,6 +76,54 @@ struct ScoresActivationTests {
         }
     }
 
+    /// `Sequential[ScoresActivation, Linear, …]` runs the pair folded (one linear layer with
+    /// `W·diag(w)`) unless someone observes the layers; both paths must give the same outputs and
+    /// the same gradients for the scores, the weights, the bias and the input.
+    @Test(arguments: [1.0, 0.6])
+    func foldedScoresLinearMatchesTheLayerByLayerPass(temperature: Double) throws {
+        var rng = SeededGenerator(seed: 5)
+        let scores = try layer([0.5, -0.3, 1.2, 0.1, -0.9], temperature: temperature)
+        let first = try Linear(inFeatures: 5, outFeatures: 7, rng: &rng), last = try Linear(inFeatures: 7, outFeatures: 3, rng: &rng)
+        let model = Sequential([scores, first, Tanh(), last])
+        let x = randomTensor([6, 5], seed: 41, lo: -2, hi: 2), r = randomTensor([6, 3], seed: 42)
+        func pass(recording: Bool) throws -> (y: Tensor, grads: [Tensor]) {
+            for p in model.namedParameters() { p.variable.zeroGrad() }
+            let input = Variable(x, requiresGrad: true)
+            let context = ForwardContext(training: true, recordActivations: recording)
+            let y = try model.forward(input, context: context)
+            try y.backward(r)
+            #expect(context.activations.count == (recording ? 4 : 0))
+            return (y.value, try model.namedParameters().map { try #require($0.variable.grad) } + [try #require(input.grad)])
+        }
+        let folded = try pass(recording: false), layered = try pass(recording: true)
+        for (a, b) in zip(folded.y.scalars, layered.y.scalars) { #expect(abs(a - b) <= 1e-5 * max(1, abs(b))) }
+        #expect(folded.grads.count == layered.grads.count)
+        for (index, (ga, gb)) in zip(folded.grads, layered.grads).enumerated() {
+            #expect(ga.shape == gb.shape)
+            for (a, b) in zip(ga.scalars, gb.scalars) {
+                #expect(abs(a - b) <= 1e-5 + 1e-4 * abs(b), "gradient \(index): \(a) vs \(b)")
+            }
+        }
+        // And the folded scores gradient against finite differences of the whole model.
+        let bad = try GradientCheck.mismatches(inputs: [x]) { try model.forward($0[0], context: ForwardContext(training: false)) }
+        #expect(bad.isEmpty, "input gradient through the folded pair: \(bad.prefix(3))")
+        let h: Float = 1e-2
+        for j in 0..<5 {
+            func loss() throws -> Double {
+                let y = try model.predict(x)
+                return (0..<y.count).reduce(0.0) { $0 + Double(y.scalars[$1]) * Double(r.scalars[$1]) }
+            }
+            let saved = scores.scores.value
+            scores.scores.value.scalars[j] = saved.scalars[j] + h
+            let plus = try loss()
+            scores.scores.value.scalars[j] = saved.scalars[j] - h
+            let minus = try loss()
+            scores.scores.value = saved
+            let numeric = (plus - minus) / Double(2 * h)
+            #expect(abs(Double(folded.grads[0].scalars[j]) - numeric) <= 2e-3 + 2e-2 * abs(numeric), "score \(j)")
+        }
+    }
+
     @Test func entropyPenaltyValueAndGradient() throws {
         let uniform = try ScoresActivation(numFeatures: 8)
         #expect(abs(Double(try uniform.entropyPenalty(strength: 2).value.scalar) - 2 * Foundation.log(8.0)) < 1e-5)
