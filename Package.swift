@@ -18,7 +18,8 @@ let package = Package(
         .target(name: "GlassboxData", dependencies: ["GlassboxNN"], resources: [.copy("Resources")]),
         .target(name: "GlassboxImage", dependencies: ["GlassboxNN", "GlassboxData"]),
         .target(name: "GlassboxExplain", dependencies: ["GlassboxNN", "GlassboxData"]),
-        .target(name: "Glassbox", dependencies: ["GlassboxNN", "GlassboxData", "GlassboxImage", "GlassboxExplain"]),
+        .target(name: "GlassboxReport", dependencies: ["GlassboxNN", "GlassboxData"]),
+        .target(name: "Glassbox", dependencies: ["GlassboxNN", "GlassboxData", "GlassboxImage", "GlassboxExplain", "GlassboxReport"]),
         .executableTarget(
             name: "glassbox",
             dependencies: ["Glassbox", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -27,6 +28,7 @@ let package = Package(
         .testTarget(name: "GlassboxTests", dependencies: ["Glassbox"], resources: [.copy("Reference")]),
         .testTarget(name: "GlassboxImageTests", dependencies: ["GlassboxImage", "Glassbox"]),
         .testTarget(name: "GlassboxExplainTests", dependencies: ["GlassboxExplain"]),
+        .testTarget(name: "GlassboxReportTests", dependencies: ["GlassboxReport", "Glassbox"]),
         .testTarget(name: "GlassboxDataTests", dependencies: ["GlassboxData", "Glassbox"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

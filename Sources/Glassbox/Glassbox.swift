@@ -2,3 +2,4 @@
 @_exported import GlassboxData
 @_exported import GlassboxImage
 @_exported import GlassboxExplain
+@_exported import GlassboxReport

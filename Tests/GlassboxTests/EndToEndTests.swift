@@ -12,9 +12,10 @@ struct EndToEndTests {
         let data = try BundledData.breastCancer()
         var accuracies: [Float] = []
         for seed in 1...5 as ClosedRange<UInt64> {
-            var options = TabularClassifier.Options()
-            options.training.seed = seed
-            accuracies.append(try TabularClassifier.train(on: data, options: options).testAccuracy)
+            var options = TabularModel.Options()
+            options.training = TrainingConfig(epochs: 200, batchSize: 32, seed: seed, optimizer: .adam(learningRate: 1e-3),
+                                              earlyStoppingPatience: 20)
+            accuracies.append(try TabularModel.train(on: data, options: options).report.testAccuracy)
         }
         let mean = accuracies.reduce(0, +) / Float(accuracies.count)
         #expect(mean >= 0.96, "mean test accuracy \(mean) over seeds 1–5: \(accuracies)")
