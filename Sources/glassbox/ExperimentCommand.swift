@@ -6,6 +6,6 @@ struct ExperimentCommand: ParsableCommand {
         commandName: "experiment",
         abstract: "Reproduce a paper's experiment and print its table.",
         discussion: "Example: glassbox experiment convad --images 100",
-        subcommands: [ScoresExperimentCommand.self, ConvADExperiment.self]
+        subcommands: [ScoresExperimentCommand.self, ConvADExperiment.self, FEIExperimentCommand.self]
     )
 }

@@ -7,7 +7,9 @@ struct ExplainImageCommand: ParsableCommand {
         commandName: "explain-image",
         abstract: "Explain one image's classification with a pixel attribution map.",
         discussion: """
-            Methods: responsibility (ReX causal responsibility), occlusion, rise.
+            Methods: responsibility (ReX causal responsibility), occlusion, rise, fei (faithfulness-guided
+            ensemble interpretation: a learned map; --iterations sets its Adam steps, --removal ad switches its
+            deletion branch to soft ConvAD, other removals only affect the sufficient-explanation scoring).
             Removal of occluded pixels: zero (training mean), black, mean (image mean), noise, blur,
             ad (ConvAD strict) or ad-checkpoint. The image (.pgm/.ppm, or .npy [H, W] / [C, H, W] in 0…1)
             is normalised with the normaliser saved in the model.
@@ -17,10 +19,10 @@ struct ExplainImageCommand: ParsableCommand {
 
     @Option(help: "Model saved by train-images.") var model: String
     @Option(help: "Image file (.pgm, .ppm or .npy).") var image: String
-    @Option(help: "responsibility, occlusion or rise.") var method: String = "responsibility"
+    @Option(help: "responsibility, occlusion, rise or fei.") var method: String = "responsibility"
     @Option(help: "zero, black, mean, noise, blur, ad or ad-checkpoint.") var removal: String = "zero"
     @Option(help: "Class to explain (default: the model's prediction).") var target: Int?
-    @Option(help: "ReX iterations / RISE masks.") var iterations: Int?
+    @Option(help: "ReX iterations / RISE masks / FEI steps.") var iterations: Int?
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Option(help: "Write the map: .npy (raw scores) or .pgm (scaled to 0…255).") var out: String?
     @Flag(help: "Print one JSON object instead of text.") var json = false
@@ -49,8 +51,13 @@ struct ExplainImageCommand: ParsableCommand {
                                                stride: max(1, min(h, w) / 14), removal: op, seed: seed)
             case "rise":
                 result = try RISE.explain(classifier, image: x, target: target, masks: iterations ?? 500, removal: op, seed: seed)
+            case "fei":
+                var config = FEI.Configuration(seed: seed)
+                if let iterations { config.iterations = iterations }
+                if op.isActivationDeactivation { config.deletion = .activationDeactivation }
+                result = try FEI.explain(model: net, image: x, target: target, configuration: config).attribution
             default:
-                throw GlassboxError.invalidArgument("unknown method '\(method)'; use responsibility, occlusion or rise")
+                throw GlassboxError.invalidArgument("unknown method '\(method)'; use responsibility, occlusion, rise or fei")
             }
             let explanation = try SufficientExplanation.extract(classifier, image: x, attribution: result.map,
                                                                 target: result.target, removal: op, seed: seed)

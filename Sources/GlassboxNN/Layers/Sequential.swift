@@ -33,7 +33,7 @@ public final class Sequential: Layer {
     private func scoredLinear(at i: Int, _ x: Variable, _ context: ForwardContext) throws -> Variable? {
         guard i + 1 < layers.count, let scores = layers[i] as? ScoresActivation, let linear = layers[i + 1] as? Linear,
               linear.inFeatures == scores.numFeatures, x.value.rank == 2, x.shape[1] == scores.numFeatures,
-              context.forwardHook == nil, context.backwardHook == nil, !context.recordActivations else { return nil }
+              !context.observesLayers else { return nil }
         let weight = try columnScaledWeight(linear.weight, scores: scores.scores, temperature: scores.temperature)
         let y = try matmul(x, weight, transposeB: true)
         return try linear.bias.map { try add(y, $0) } ?? y
