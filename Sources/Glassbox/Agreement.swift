@@ -8,7 +8,7 @@ import Foundation
 /// other. Every statistic here is higher-is-better. Rankings are descending (rank 1 = most
 /// important); where an order must be total, ties go to the lower feature index.
 /// Errors: vectors of different lengths, empty vectors, non-finite values or `k` outside
-/// `1...d` throw ``GlassboxError``.
+/// `1...d` throw `GlassboxError`.
 public enum Agreement {
     /// Ranks of `x` in increasing order, 1-based, ties given the mean of the ranks they span
     /// (scipy's `rankdata(x, method="average")`). Cost: O(d log d).

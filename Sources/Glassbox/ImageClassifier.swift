@@ -3,9 +3,13 @@ import Foundation
 /// The supervised flow for images: per-channel normalisation fitted on the training images, a
 /// CNN trained with validation and early stopping, test metrics.
 public struct ImageClassifier {
+    /// The trained network (inputs normalised by ``normalizer``).
     public let model: any Layer
+    /// Per-channel scaling fitted on the training images.
     public let normalizer: ChannelNormalizer
+    /// Class names, in output order.
     public let classNames: [String]
+    /// Per-epoch losses and accuracies.
     public let history: TrainingHistory
     /// Accuracy and mean cross-entropy on the test images.
     public let testAccuracy: Float, testLoss: Float

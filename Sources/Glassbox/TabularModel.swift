@@ -1,35 +1,40 @@
 import Foundation
 
 /// A classifier for tabular rows together with everything needed to use and explain it: how the
-/// table's columns became features (``TabularEncoding``: one-hot groups, imputation fills,
+/// table's columns became features (`TabularEncoding`: one-hot groups, imputation fills,
 /// classes), the standardiser fitted on its training rows, feature names, the target column and
-/// the model family. It saves to and loads from one safetensors ``ModelFile``.
+/// the model family. It saves to and loads from one safetensors `ModelFile`.
 ///
 /// ``train(on:targetName:options:observer:)`` is the flow behind `glassbox train`: stratified
 /// split → imputation refitted on the training part (when the data had missing cells) →
 /// standardisation fitted on the training part → MLP or tabular Transformer (optionally behind a
-/// ``ScoresActivation``) → ``Trainer`` with validation and early stopping → test metrics.
+/// `ScoresActivation`) → `Trainer` with validation and early stopping → test metrics.
 public struct TabularModel {
     /// The network family.
     public enum Family: String, Codable, Sendable, CaseIterable {
-        /// ``Architectures/mlp(inputs:hidden:outputs:dropout:)``.
+        /// `Architectures/mlp(inputs:hidden:outputs:dropout:)`.
         case mlp
-        /// ``Architectures/tabularTransformer(features:classes:embed:heads:blocks:ffn:activation:dropout:scores:temperature:)``.
+        /// `Architectures/tabularTransformer(features:classes:embed:heads:blocks:ffn:activation:dropout:scores:temperature:)`.
         case transformer
     }
 
+    /// The trained network (inputs standardised by ``standardizer``).
     public let model: any Layer
+    /// MLP or transformer.
     public let family: Family
     /// Applied to raw rows before the model (fitted on the training rows).
     public let standardizer: Standardizer
+    /// Input feature names (after one-hot encoding), in order.
     public let featureNames: [String]
+    /// Class names, in output order.
     public let classNames: [String]
     /// The CSV column the classes came from, when known.
     public var targetName: String?
-    /// How the table's columns became the features: pass it as ``CSVDatasetOptions/encoding`` to
+    /// How the table's columns became the features: pass it as `CSVDatasetOptions/encoding` to
     /// load new rows the same way. Its groups map features back to original columns.
     public var encoding: TabularEncoding
 
+    /// Wraps a trained network with its preprocessing and names.
     public init(model: any Layer, family: Family, standardizer: Standardizer, featureNames: [String],
                 classNames: [String], targetName: String? = nil, encoding: TabularEncoding? = nil) throws {
         guard standardizer.mean.count == featureNames.count else {
@@ -52,8 +57,9 @@ public struct TabularModel {
     /// Options of ``train(on:targetName:options:observer:)``. Defaults were tuned on synthetic
     /// `make_classification` data (seeds disjoint from the experiment's).
     public struct Options: Sendable {
+        /// The network family.
         public var family: Family = .mlp
-        /// Put a ``ScoresActivation`` in front of the network.
+        /// Put a `ScoresActivation` in front of the network.
         public var scores = false
         /// Softmax temperature of the ScoresActivation layer.
         public var temperature: Double = 1
@@ -62,12 +68,16 @@ public struct TabularModel {
         public var entropyPenalty: Float = 0
         /// MLP hidden widths.
         public var hidden: [Int] = [64, 32]
+        /// Dropout probability in the network.
         public var dropout: Double = 0
         /// Transformer size: token width, heads, blocks, feed-forward width.
         public var embed = 32, heads = 4, blocks = 2, ffn = 64
+        /// Epochs, batch size, seed, optimiser and early stopping.
         public var training = TrainingConfig(epochs: 100, batchSize: 32, seed: 42, optimizer: .adam(learningRate: 1e-3),
                                              earlyStoppingPatience: 20)
+        /// Stratified split fractions.
         public var trainFraction = 0.7, validationFraction = 0.15, testFraction = 0.15
+        /// Default options.
         public init() {}
 
         /// The architecture these options describe for `features` inputs and `classes` outputs.
@@ -88,9 +98,11 @@ public struct TabularModel {
 
     /// What a training run measured.
     public struct Report: Sendable {
+        /// Per-epoch losses and accuracies.
         public var history: TrainingHistory
         /// Accuracy and mean cross-entropy on the held-out test rows (NaN without test rows).
         public var testAccuracy: Float, testLoss: Float
+        /// Rows in each part of the split.
         public var trainRows: Int, validationRows: Int, testRows: Int
         /// Wall time of the whole flow (split, scaling, training, evaluation).
         public var seconds: Double
@@ -177,15 +189,21 @@ public struct TabularModel {
 
     /// Metadata keys of a saved tabular model (values are JSON text or plain strings).
     public enum MetadataKey {
+        /// JSON array of feature names.
         public static let featureNames = "glassbox.feature_names"      // JSON array of strings
+        /// JSON array of class names.
         public static let classNames = "glassbox.class_names"          // JSON array of strings
+        /// JSON `{"mean": [...], "std": [...]}` of the `Standardizer`.
         public static let standardizer = "glassbox.standardizer"       // {"mean": [...], "std": [...]}
+        /// The target column's name.
         public static let target = "glassbox.target"                   // string
+        /// JSON of the `TabularEncoding` (one-hot columns).
         public static let encoding = "glassbox.encoding"               // TabularEncoding JSON
+        /// `"mlp"` or `"transformer"`.
         public static let family = "glassbox.model_family"             // "mlp" | "transformer"
     }
 
-    /// Saves the network with its preprocessing and names (atomically, see ``ModelFile``).
+    /// Saves the network with its preprocessing and names (atomically, see `ModelFile`).
     public func save(to url: URL) throws {
         var metadata = [
             MetadataKey.featureNames: try json(featureNames),

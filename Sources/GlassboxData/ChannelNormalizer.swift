@@ -3,7 +3,9 @@ import GlassboxNN
 /// Per-channel image normalisation `x' = (x − mean_c) / std_c`, fitted on training images only
 /// and stored with the model so explained images are scaled exactly as training images were.
 public struct ChannelNormalizer: Codable, Sendable, Equatable {
+    /// Per-channel mean `[C]`.
     public var mean: [Float]
+    /// Per-channel standard deviation `[C]`, > 0.
     public var std: [Float]
 
     /// Fits mean and (population) standard deviation per channel of `images` `[n, c, h, w]`.

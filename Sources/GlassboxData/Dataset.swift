@@ -14,12 +14,14 @@ public struct FeatureGroup: Codable, Sendable, Equatable {
     /// `features[k]`); `nil` for a numeric column.
     public var categories: [String]?
 
+    /// Makes a group of encoded columns `features` for the original column `name`.
     public init(name: String, features: [Int], categories: [String]? = nil) {
         self.name = name
         self.features = features
         self.categories = categories
     }
 
+    /// Whether the group is a one-hot block.
     public var isCategorical: Bool { categories != nil }
 
     /// One numeric group per feature: the grouping of a table without categorical columns.
@@ -196,6 +198,7 @@ public struct ImageDataset: Sendable, Equatable {
     /// One name per class.
     public private(set) var classNames: [String]
 
+    /// Makes a dataset of images `[n, C, H, W]` with one label in `0..<classNames.count` each.
     public init(images: Tensor, labels: [Int], classNames: [String]) throws {
         guard images.rank == 4 else {
             throw GlassboxError.shapeMismatch("images must be [n, c, h, w], got \(images.shape)")
@@ -213,11 +216,17 @@ public struct ImageDataset: Sendable, Equatable {
         self.classNames = classNames
     }
 
+    /// Number of images.
     public var count: Int { labels.count }
+    /// Channels `C`.
     public var channels: Int { images.shape[1] }
+    /// Height `H`.
     public var height: Int { images.shape[2] }
+    /// Width `W`.
     public var width: Int { images.shape[3] }
+    /// Number of classes.
     public var numClasses: Int { classNames.count }
+    /// Images per class.
     public var classCounts: [Int] { countClasses(labels, classCount: classNames.count) }
 
     /// The images at `rows`, in that order. Indices must be in `0..<count`.

@@ -21,7 +21,9 @@ public enum FeatureRole: String, Codable, Sendable, CaseIterable {
 public struct FeatureRoles: Codable, Sendable, Equatable {
     /// One feature's role and, for derived features, what it derives from.
     public struct Feature: Codable, Sendable, Equatable {
+        /// The column name.
         public var name: String
+        /// Informative, redundant, repeated or noise.
         public var role: FeatureRole
         /// The informative features a redundant or repeated feature derives from.
         public var sources: [String]?
@@ -31,6 +33,7 @@ public struct FeatureRoles: Codable, Sendable, Equatable {
         /// For a repeated feature: the feature it copies.
         public var copyOf: String?
 
+        /// Makes a feature description.
         public init(name: String, role: FeatureRole, sources: [String]? = nil, coefficients: [Double]? = nil, copyOf: String? = nil) {
             self.name = name
             self.role = role
@@ -52,6 +55,7 @@ public struct FeatureRoles: Codable, Sendable, Equatable {
     /// The generator's parameters, if the data are synthetic.
     public var parameters: SyntheticClassification.Parameters?
 
+    /// Makes the roles of a generated table.
     public init(features: [Feature], seed: UInt64? = nil, parameters: SyntheticClassification.Parameters? = nil) {
         self.features = features
         self.seed = seed

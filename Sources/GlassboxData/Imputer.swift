@@ -26,10 +26,12 @@ public enum ImputationStrategy: String, Codable, Sendable, CaseIterable {
 /// ```
 /// A categorical column's fill is the one-hot pattern of its most frequent category.
 public struct Imputer: Codable, Sendable, Equatable {
+    /// How the fill values were computed.
     public var strategy: ImputationStrategy
     /// The value written into a missing cell of each feature, `[d]`.
     public var fills: [Float]
 
+    /// Makes an imputer from per-column fill values (finite).
     public init(strategy: ImputationStrategy, fills: [Float]) throws {
         guard strategy != .none else { throw GlassboxError.invalidArgument("an imputer needs a strategy other than none") }
         guard fills.allSatisfy(\.isFinite) else { throw GlassboxError.nonFinite("imputer fills must be finite") }

@@ -3,15 +3,21 @@ import GlassboxNN
 /// Which examples went where in a split. Each list is sorted increasingly; together they are a
 /// partition of `0..<n`.
 public struct SplitIndices: Sendable, Equatable {
+    /// Row indices of the training part.
     public var train: [Int]
+    /// Row indices of the validation part.
     public var validation: [Int]
+    /// Row indices of the test part.
     public var test: [Int]
 }
 
 /// A dataset split into training, validation and test parts.
 public struct DataSplit<D: Sendable>: Sendable {
+    /// The training part.
     public var train: D
+    /// The validation part.
     public var validation: D
+    /// The test part.
     public var test: D
     /// The rows of the original dataset in each part.
     public var indices: SplitIndices
@@ -27,6 +33,7 @@ public struct DataSplit<D: Sendable>: Sendable {
 /// validation and training. The same labels, fractions and seed give the same split on every
 /// platform. Cost: O(n).
 public enum StratifiedSplit {
+    /// Stratified indices: each class split in the given proportions, shuffled from `seed`.
     public static func indices(labels: [Int], numClasses: Int, train: Double, validation: Double, test: Double,
                                seed: UInt64) throws -> SplitIndices {
         let fractions = [train, validation, test]

@@ -12,6 +12,7 @@ public struct Standardizer: Codable, Sendable, Equatable {
     /// Per-feature scale, `[d]`, always > 0.
     public var std: [Float]
 
+    /// Makes a standardiser; scales must be positive and finite.
     public init(mean: [Float], std: [Float]) throws {
         guard mean.count == std.count else {
             throw GlassboxError.shapeMismatch("standardizer has \(mean.count) means but \(std.count) scales")

@@ -25,12 +25,19 @@ import GlassboxNN
 public enum SyntheticClassification {
     /// The generator's parameters, named and defaulted as sklearn's (JSON keys are sklearn's names).
     public struct Parameters: Codable, Sendable, Equatable {
+        /// Rows.
         public var samples = 100
+        /// Columns in total.
         public var features = 20
+        /// Informative features.
         public var informative = 2
+        /// Linear combinations of informative features.
         public var redundant = 2
+        /// Copies of informative or redundant features.
         public var repeated = 0
+        /// Classes.
         public var classes = 2
+        /// Gaussian clusters per class.
         public var clustersPerClass = 2
         /// Class proportions, `classes` or `classes − 1` of them (the last is then `1 − Σ`);
         /// `nil` for balanced classes. They must sum to at most 1.
@@ -48,6 +55,7 @@ public enum SyntheticClassification {
         /// Permute rows and columns.
         public var shuffle = true
 
+        /// Parameters with scikit-learn's defaults.
         public init(samples: Int = 100, features: Int = 20, informative: Int = 2, redundant: Int = 2, repeated: Int = 0,
                     classes: Int = 2, clustersPerClass: Int = 2, weights: [Double]? = nil, flipY: Double = 0.01,
                     classSep: Double = 1.0, hypercube: Bool = true, shift: Double? = 0, scale: Double? = 1, shuffle: Bool = true) {

@@ -10,18 +10,22 @@ import GlassboxNN
 /// limited to ``maxPlayers`` players (16 players and 100 background rows: 6.6 million model
 /// rows per explained row).
 public struct ExactShapley: LocalExplainer {
+    /// The background rows the game averages over.
     public var background: Background
     /// Players (default: one per feature).
     public var players: Players?
+    /// `"exact-shapley"`.
     public var method: String { "exact-shapley" }
     /// The largest number of players enumerated.
     public static let maxPlayers = 20
 
+    /// Makes the explainer.
     public init(background: Background, players: Players? = nil) {
         self.background = background
         self.players = players
     }
 
+    /// Exact Shapley values of every row `[n, features]`; throws beyond ``maxPlayers`` players.
     public func explain(_ rows: Tensor, model: PredictionFunction) throws -> Explanation {
         let start = DispatchTime.now().uptimeNanoseconds
         try model.checkInput(rows, "rows to explain")

@@ -28,7 +28,9 @@ public struct ExplainableModel {
         let columns: [Int]
     }
 
+    /// The network.
     public let model: any Layer
+    /// Input feature names, in order.
     public let featureNames: [String]
     /// Class names when the file has them.
     public let classNames: [String]?

@@ -18,6 +18,7 @@ public struct Audit: Sendable, Codable, Equatable {
     /// The settings that shaped the result (budget, background, regularisation, steps…).
     public var settings: [String: String]
 
+    /// Makes an audit.
     public init(seed: UInt64? = nil, modelEvaluations: Int = 0, gradientEvaluations: Int = 0, wallSeconds: Double = 0,
                 maxCompletenessGap: Double? = nil, settings: [String: String] = [:]) {
         self.seed = seed
@@ -116,6 +117,7 @@ public struct GlobalImportance: Sendable, Equatable {
     /// How the scores were obtained.
     public let audit: Audit
 
+    /// Makes a global importance; `scores`, `names` and `spread` have one entry per player.
     public init(method: String, names: [String], scores: [Double], spread: [Double]? = nil, audit: Audit = Audit()) {
         self.method = method
         self.names = names

@@ -14,13 +14,16 @@ import GlassboxNN
 public struct IntegratedGradients: LocalExplainer {
     /// The baseline `[features]` (nil: zeros).
     public var baseline: [Float]?
+    /// Trapezoid intervals along the path.
     public var steps: Int
     /// Outputs to explain (nil: all).
     public var outputs: [Int]?
     /// Players (default: one per feature); a player's value is the sum over its columns.
     public var players: Players?
+    /// `"integrated-gradients"`.
     public var method: String { "integrated-gradients" }
 
+    /// Makes the explainer.
     public init(baseline: [Float]? = nil, steps: Int = 50, outputs: [Int]? = nil, players: Players? = nil) {
         self.baseline = baseline
         self.steps = steps
@@ -28,6 +31,7 @@ public struct IntegratedGradients: LocalExplainer {
         self.players = players
     }
 
+    /// Attributions of every row, with the completeness gap per row and output.
     public func explain(_ rows: Tensor, model: PredictionFunction) throws -> Explanation {
         let start = DispatchTime.now().uptimeNanoseconds
         try model.checkInput(rows, "rows to explain")

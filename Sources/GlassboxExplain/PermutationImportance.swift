@@ -20,13 +20,18 @@ public struct PermutationImportance: Sendable {
         case logLoss = "log-loss"
     }
 
+    /// The score degraded by shuffling.
     public var metric: Metric
+    /// Shuffles per player (the spread is their standard deviation).
     public var repeats: Int
     /// Players (default: one per feature).
     public var players: Players?
+    /// Seed of the shuffles.
     public var seed: UInt64
+    /// `"permutation-importance"`.
     public var method: String { "permutation-importance" }
 
+    /// Makes the explainer.
     public init(metric: Metric = .accuracy, repeats: Int = 5, players: Players? = nil, seed: UInt64 = 0) {
         self.metric = metric
         self.repeats = repeats

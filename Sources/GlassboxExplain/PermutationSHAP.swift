@@ -16,14 +16,18 @@ import GlassboxNN
 /// row. The budget is in coalitions like Kernel SHAP's (default `2·p + 2048`), giving
 /// `max(1, budget / (2·(p−1)))` pairs.
 public struct PermutationSHAP: LocalExplainer {
+    /// The background rows the game averages over.
     public var background: Background
     /// Players (default: one per feature).
     public var players: Players?
     /// Coalitions per explained row (nil: `2·p + 2048`).
     public var budget: Int?
+    /// Seed of the sampled orders.
     public var seed: UInt64
+    /// `"permutation-shap"`.
     public var method: String { "permutation-shap" }
 
+    /// Makes the explainer.
     public init(background: Background, players: Players? = nil, budget: Int? = nil, seed: UInt64 = 0) {
         self.background = background
         self.players = players
@@ -31,6 +35,7 @@ public struct PermutationSHAP: LocalExplainer {
         self.seed = seed
     }
 
+    /// Estimated Shapley values of every row `[n, features]` (efficiency exact).
     public func explain(_ rows: Tensor, model: PredictionFunction) throws -> Explanation {
         let start = DispatchTime.now().uptimeNanoseconds
         try model.checkInput(rows, "rows to explain")

@@ -10,13 +10,16 @@ public struct Saliency: LocalExplainer {
     public var outputs: [Int]?
     /// Players (default: one per feature).
     public var players: Players?
+    /// `"saliency"`.
     public var method: String { "saliency" }
 
+    /// Makes the explainer.
     public init(outputs: [Int]? = nil, players: Players? = nil) {
         self.outputs = outputs
         self.players = players
     }
 
+    /// Attributions of every row `[n, features]`.
     public func explain(_ rows: Tensor, model: PredictionFunction) throws -> Explanation {
         try gradientExplanation(method: method, rows: rows, model: model, outputs: outputs, players: players) { x, g in abs(g) }
     }
@@ -31,13 +34,16 @@ public struct GradientTimesInput: LocalExplainer {
     public var outputs: [Int]?
     /// Players (default: one per feature).
     public var players: Players?
+    /// `"gradient-input"`.
     public var method: String { "gradient-input" }
 
+    /// Makes the explainer.
     public init(outputs: [Int]? = nil, players: Players? = nil) {
         self.outputs = outputs
         self.players = players
     }
 
+    /// Attributions of every row `[n, features]`.
     public func explain(_ rows: Tensor, model: PredictionFunction) throws -> Explanation {
         try gradientExplanation(method: method, rows: rows, model: model, outputs: outputs, players: players) { x, g in x * g }
     }

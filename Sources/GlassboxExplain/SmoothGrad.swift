@@ -11,16 +11,22 @@ import GlassboxNN
 /// over its columns. Cost: `samples` gradient evaluations per row plus one forward pass for
 /// `f(x)`. Noise is drawn per row from `seed`.
 public struct SmoothGrad: LocalExplainer {
+    /// Noise standard deviation σ, in input units.
     public var noise: Float
+    /// Noisy copies per row.
     public var samples: Int
+    /// Average |gradient| instead of the gradient.
     public var absolute: Bool
+    /// Seed of the noise.
     public var seed: UInt64
     /// Outputs to explain (nil: all).
     public var outputs: [Int]?
     /// Players (default: one per feature).
     public var players: Players?
+    /// `"smoothgrad"`.
     public var method: String { "smoothgrad" }
 
+    /// Makes the explainer.
     public init(noise: Float = 0.15, samples: Int = 50, absolute: Bool = false, seed: UInt64 = 0,
                 outputs: [Int]? = nil, players: Players? = nil) {
         self.noise = noise
@@ -31,6 +37,7 @@ public struct SmoothGrad: LocalExplainer {
         self.players = players
     }
 
+    /// Attributions of every row `[n, features]`.
     public func explain(_ rows: Tensor, model: PredictionFunction) throws -> Explanation {
         let start = DispatchTime.now().uptimeNanoseconds
         try model.checkInput(rows, "rows to explain")

@@ -6,6 +6,7 @@ import GlassboxData
 /// ``ChannelNormalizer`` and class names in its metadata (keys `normalizer`, `class_names`, JSON)
 /// so an explained image is scaled exactly as the training images were.
 public enum ImageModelFile {
+    /// Saves the network with its normaliser and class names (atomically).
     public static func save(_ model: any Layer, normalizer: ChannelNormalizer, classNames: [String], to url: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -15,6 +16,7 @@ public enum ImageModelFile {
         ])
     }
 
+    /// Loads a model saved by ``save(_:normalizer:classNames:to:)``; errors name the file and the metadata entry.
     public static func load(from url: URL) throws -> (model: any Layer, normalizer: ChannelNormalizer, classNames: [String]) {
         let (model, metadata) = try ModelFile.load(from: url)
         guard let text = metadata["normalizer"] else {

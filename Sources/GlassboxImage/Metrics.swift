@@ -52,6 +52,7 @@ public enum ExplanationMetrics {
         return Double(p.scalars[target]) - Double(p.scalars[c + target])
     }
 
+    /// Which curve: insertion (blur → image) or deletion (image → zeros).
     public enum Path: String, Sendable { case insertion, deletion }
 
     /// An insertion or deletion curve and its area.

@@ -40,6 +40,7 @@ public enum Removal: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Whether removal switches units off inside the network (ConvAD) rather than writing a value.
     public var isActivationDeactivation: Bool {
         if case .activationDeactivation = self { return true }
         return false

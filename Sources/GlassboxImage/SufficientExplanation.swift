@@ -6,10 +6,13 @@ import GlassboxNN
 public struct SufficientExplanation: Sendable {
     /// Keep-mask `[1, 1, H, W]` of the explanation's pixels.
     public var mask: Tensor
+    /// Pixels in the explanation.
     public var pixelCount: Int
     /// `pixelCount / (H·W)`.
     public var fraction: Double { Double(pixelCount) / Double(mask.count) }
+    /// The class explained.
     public var target: Int
+    /// Model evaluations spent.
     public var evaluations: Int
 
     /// Pixels ordered by decreasing score (ties: row-major order), as flat indices.

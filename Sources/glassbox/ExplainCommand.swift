@@ -69,11 +69,14 @@ struct ExplainCommand: ParsableCommand {
         commandName: "explain",
         abstract: "Attribute a trained model's predictions to its input features.",
         discussion: """
-            Methods: kernel-shap, exact-shapley, permutation-shap (Shapley values of the interventional game over a
-            background drawn from --data), integrated-gradients, saliency, gradient-input, smoothgrad (gradients of the
-            model), permutation (global permutation importance; needs the target column in --data).
+            Methods: kernel-shap, exact-shapley, permutation-shap (Shapley values of the interventional game over a \
+            background drawn from --data), integrated-gradients, saliency, gradient-input, smoothgrad (gradients of the \
+            model), permutation (global permutation importance; needs the target column in --data). \
             Attributions are in the model's input space: standardised features (z-scores), not raw units.
+            --out writes the attributions to FILE.npy ([rows, classes, features] float32), FILE.csv (row,class,features…) \
+            or FILE.json (the --json object with every attribution); permutation writes its importances likewise.
             Example: glassbox explain --model model.safetensors --data test.csv --method kernel-shap --rows 20 --json
+            Example: glassbox explain --model model.safetensors --data test.csv --method integrated-gradients --out ig.npy
             """
     )
 
@@ -90,16 +93,19 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "SmoothGrad noise σ, in standardised units.") var noise: Float = 0.15
     @Option(help: "Permutation importance repeats.") var repeats = 5
     @Option(help: "Permutation importance metric: accuracy | log-loss.") var metric = "accuracy"
-    @Option(help: "Write attributions [rows, classes, features] to FILE.npy or FILE.csv (atomically) instead of printing them.")
+    @Option(help: "Write attributions [rows, classes, features] to FILE.npy, FILE.csv or FILE.json (chosen by the extension; written atomically) instead of printing them.")
     var out: String?
     @Flag(help: "Print one JSON object instead of text.") var json = false
+    @Flag(help: "No progress output on standard error.") var quiet = false
 
     func validate() throws {
         guard ExplainCommand.methods.contains(method) else {
             throw ValidationError("unknown --method '\(method)' (one of: \(ExplainCommand.methods.joined(separator: ", ")))")
         }
         guard PermutationImportance.Metric(rawValue: metric) != nil else { throw ValidationError("--metric must be accuracy or log-loss") }
-        if let out, !(out.hasSuffix(".npy") || out.hasSuffix(".csv")) { throw ValidationError("--out must end in .npy or .csv") }
+        if let out, ExportFormat.of(out) == nil {
+            throw ValidationError(ExportFormat.advice(out, allowed: [".npy", ".csv", ".json"]))
+        }
     }
 
     func run() throws {
@@ -111,10 +117,16 @@ struct ExplainCommand: ParsableCommand {
                 return
             }
             let explainer = try makeExplainer(context, selected: selected)
-            let explanation = try explainer.explain(context.rows, model: context.function)
+            let explanation = try withStatus("\(method): explaining \(context.rows.shape[0]) rows × \(context.players.count) features",
+                                             style: .choose(quiet: quiet, json: json)) {
+                try explainer.explain(context.rows, model: context.function)
+            }
             let slice = selected.flatMap { explanation.outputs.firstIndex(of: $0) } ?? explanation.outputs.count - 1
             let importance = explanation.globalImportance(slices: selected == nil ? nil : [slice])
-            if let out { try write(explanation, classNames: context.classNames, to: out) }
+            if let out {
+                try write(explanation, classNames: context.classNames, to: out,
+                          json: ExplanationReport(explanation, context: context, importance: importance, includeValues: true, out: nil))
+            }
             if json {
                 try printJSON(ExplanationReport(explanation, context: context, importance: importance, includeValues: out == nil, out: out))
             } else {
@@ -141,14 +153,20 @@ struct ExplainCommand: ParsableCommand {
             throw GlassboxError.invalidArgument("permutation importance needs labels: \(setup.data) has no target column '\(context.bundle.target ?? "?")'")
         }
         let n = context.rows.shape[0]
-        let importance = try PermutationImportance(metric: PermutationImportance.Metric(rawValue: metric)!, repeats: repeats,
-                                                   players: context.players, seed: setup.seed)
-            .importance(of: context.function, data: context.rows, labels: Array(labels[0..<n]))
+        let importance = try withStatus("permutation importance: \(repeats) repeats × \(context.players.count) features on \(n) rows",
+                                        style: .choose(quiet: quiet, json: json)) {
+            try PermutationImportance(metric: PermutationImportance.Metric(rawValue: metric)!, repeats: repeats,
+                                      players: context.players, seed: setup.seed)
+                .importance(of: context.function, data: context.rows, labels: Array(labels[0..<n]))
+        }
         if let out {
-            let scores = Tensor(uncheckedShape: [importance.scores.count], scalars: importance.scores.map(Float.init))
-            try writeFile(out, npy: scores, csv: "feature,importance,spread\n" + importance.names.indices.map {
-                "\(ExplainText.csvField(importance.names[$0])),\(importance.scores[$0]),\(importance.spread?[$0] ?? 0)"
-            }.joined(separator: "\n") + "\n")
+            try ExportFormat.write(out, npy: {
+                Tensor(uncheckedShape: [importance.scores.count], scalars: importance.scores.map(Float.init))
+            }, csv: {
+                "feature,importance,spread\n" + importance.names.indices.map {
+                    "\(ExplainText.csvField(importance.names[$0])),\(importance.scores[$0]),\(importance.spread?[$0] ?? 0)"
+                }.joined(separator: "\n") + "\n"
+            }, json: { try ExportFormat.jsonData(ImportanceReport(importance, rows: n)) })
         }
         if json {
             try printJSON(ImportanceReport(importance, rows: n))
@@ -182,20 +200,20 @@ struct ExplainCommand: ParsableCommand {
         print(ExplainText.audit(e.audit))
     }
 
-    func write(_ e: Explanation, classNames: [String], to path: String) throws {
-        var csv = "row,class," + e.players.names.map(ExplainText.csvField).joined(separator: ",") + "\n"
-        for r in 0..<e.rows {
-            for (s, c) in e.outputs.enumerated() {
-                csv += "\(r),\(ExplainText.csvField(classNames[c])),"
-                csv += e.attributions(row: r, slice: s).map { String($0) }.joined(separator: ",") + "\n"
+    /// Writes the attributions by the extension of `path`: NPY `[rows, classes, features]`
+    /// float32; CSV with one line per (row, class) — `row,class,<feature>…`; JSON the same object
+    /// as `--json` prints, attributions included.
+    func write(_ e: Explanation, classNames: [String], to path: String, json: ExplanationReport) throws {
+        try ExportFormat.write(path, npy: { e.values }, csv: {
+            var csv = "row,class," + e.players.names.map(ExplainText.csvField).joined(separator: ",") + "\n"
+            for r in 0..<e.rows {
+                for (s, c) in e.outputs.enumerated() {
+                    csv += "\(r),\(ExplainText.csvField(classNames[c])),"
+                    csv += e.attributions(row: r, slice: s).map { String($0) }.joined(separator: ",") + "\n"
+                }
             }
-        }
-        try writeFile(path, npy: e.values, csv: csv)
-    }
-
-    func writeFile(_ path: String, npy: Tensor, csv: String) throws {
-        let url = URL(fileURLWithPath: path)
-        try AtomicFile.write(path.hasSuffix(".npy") ? NPY.encode(npy) : Data(csv.utf8), to: url)
+            return csv
+        }, json: { try ExportFormat.jsonData(json) })
     }
 }
 

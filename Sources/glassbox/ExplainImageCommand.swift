@@ -13,6 +13,7 @@ struct ExplainImageCommand: ParsableCommand {
             Removal of occluded pixels: zero (training mean), black, mean (image mean), noise, blur,
             ad (ConvAD strict) or ad-checkpoint. The image (.pgm/.ppm, or .npy [H, W] / [C, H, W] in 0…1)
             is normalised with the normaliser saved in the model.
+            --out writes the map by its extension: .npy, .csv, .json or .pgm.
             Example: glassbox explain-image --model cnn.safetensors --image shoe.pgm --removal ad --out map.npy
             """
     )
@@ -24,13 +25,27 @@ struct ExplainImageCommand: ParsableCommand {
     @Option(help: "Class to explain (default: the model's prediction).") var target: Int?
     @Option(help: "ReX iterations / RISE masks / FEI steps.") var iterations: Int?
     @Option(help: "Seed.") var seed: UInt64 = 0
-    @Option(help: "Write the map: .npy (raw scores) or .pgm (scaled to 0…255).") var out: String?
+    @Option(help: "Write the map (chosen by the extension, atomically): .npy (raw scores [H, W]), .csv (H lines of W scores), .json (the --json object with the map) or .pgm (scaled to 0…255).")
+    var out: String?
     @Flag(help: "Print one JSON object instead of text.") var json = false
 
     struct Summary: Codable {
         var method: String, removal: String, target: Int, target_name: String?
         var explanation_size: Double, confidence_dropoff: Double
         var evaluations: Int, seconds: Double, seed: UInt64, out: String?
+    }
+
+    func validate() throws {
+        if let out, ExportFormat.of(out) == nil, !out.lowercased().hasSuffix(".pgm") {
+            throw ValidationError(ExportFormat.advice(out, allowed: [".npy", ".csv", ".json", ".pgm"], example: "map"))
+        }
+    }
+
+    /// The `--json` object, with the map when it is written as JSON.
+    struct MapFile: Codable {
+        var summary: Summary
+        var shape: [Int]
+        var map: [[Float]]
     }
 
     func run() throws {
@@ -63,23 +78,23 @@ struct ExplainImageCommand: ParsableCommand {
                                                                 target: result.target, removal: op, seed: seed)
             let drop = try ExplanationMetrics.confidenceDropOff(classifier, image: x, mask: explanation.mask,
                                                                 target: result.target, removal: op, seed: seed)
-            if let out {
-                let url = URL(fileURLWithPath: out)
-                if out.hasSuffix(".npy") {
-                    try NPY.write(result.map, to: url)
-                } else if out.hasSuffix(".pgm") {
-                    let top = result.map.scalars.max() ?? 0, bottom = result.map.scalars.min() ?? 0
-                    let span = top > bottom ? top - bottom : 1
-                    try PNM.write(try result.map.map { ($0 - bottom) / span }.reshaped([1, h, w]), to: url)
-                } else {
-                    throw GlassboxError.invalidArgument("--out must end in .npy or .pgm, got \(out)")
-                }
-            }
             let summary = Summary(method: result.method, removal: op.description, target: result.target,
                                   target_name: classNames.indices.contains(result.target) ? classNames[result.target] : nil,
                                   explanation_size: explanation.fraction, confidence_dropoff: drop,
                                   evaluations: result.evaluations + explanation.evaluations, seconds: result.seconds,
                                   seed: seed, out: out)
+            if let out {
+                if out.lowercased().hasSuffix(".pgm") {
+                    let top = result.map.scalars.max() ?? 0, bottom = result.map.scalars.min() ?? 0
+                    let span = top > bottom ? top - bottom : 1
+                    try PNM.write(try result.map.map { ($0 - bottom) / span }.reshaped([1, h, w]), to: URL(fileURLWithPath: out))
+                } else {
+                    let rows = (0..<h).map { Array(result.map.scalars[($0 * w)..<(($0 + 1) * w)]) }
+                    try ExportFormat.write(out, npy: { result.map }, csv: {
+                        rows.map { $0.map { String($0) }.joined(separator: ",") }.joined(separator: "\n") + "\n"
+                    }, json: { try ExportFormat.jsonData(MapFile(summary: summary, shape: [h, w], map: rows)) })
+                }
+            }
             if json { try printJSON(summary); return }
             print("\(summary.method) for class \(summary.target)\(summary.target_name.map { " (\($0))" } ?? "")")
             print(String(format: "sufficient explanation: %.1f %% of pixels; confidence drop-off %.4f", 100 * summary.explanation_size, drop))

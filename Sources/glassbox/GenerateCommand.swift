@@ -28,6 +28,8 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Seed: the same seed and options give the same files.") var seed: UInt64 = 42
     @Option(help: "CSV file to write; the roles go to the same name with .roles.json.") var out: String
     @Flag(help: "Print one JSON object instead of text.") var json = false
+    @Flag(help: "No progress output (this command finishes at once and prints none; accepted as every command does).")
+    var quiet = false
 
     struct Summary: Codable {
         var csv: String, roles: String

@@ -13,12 +13,16 @@ struct RankCommand: ParsableCommand {
             robust to rescaling between the two layers). With feature groups (one-hot columns) it \
             also sums both per original column.
 
+            Example: glassbox train --data data.csv --target label --scores --out model.safetensors
+                     glassbox rank model.safetensors
             Example: glassbox rank model.safetensors --json
             """
     )
 
     @Argument(help: "A model file written by glassbox train --scores.") var model: String
     @Flag(help: "Print one JSON object instead of text.") var json = false
+    @Flag(help: "No progress output (this command finishes at once and prints none; accepted as every command does).")
+    var quiet = false
 
     struct Output: Codable {
         var model: String

@@ -34,7 +34,7 @@ struct TrainCommand: ParsableCommand {
     var impute: String = "none"
     @Option(help: "Where to write the model (safetensors).") var out: String
     @Flag(help: "Print one JSON object instead of text.") var json = false
-    @Flag(help: "No progress output.") var quiet = false
+    @Flag(help: "No progress output (by default: a bar per epoch on a terminal, one line per epoch otherwise, on standard error).") var quiet = false
 
     struct Output: Codable {
         var data: String, target: String, out: String
@@ -89,7 +89,7 @@ struct TrainCommand: ParsableCommand {
             options.training = TrainingConfig(epochs: epochs, batchSize: batchSize, seed: seed,
                                               optimizer: .adam(learningRate: lr),
                                               earlyStoppingPatience: patience == 0 ? nil : patience)
-            let observer: (any TrainingObserver)? = quiet || json ? nil : TerminalProgress()
+            let observer = ProgressStyle.choose(quiet: quiet, json: json).trainingObserver
             let (trained, report) = try TabularModel.train(on: dataset, targetName: target, options: options, observer: observer)
             try trained.save(to: URL(fileURLWithPath: out))
 

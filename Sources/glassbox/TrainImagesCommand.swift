@@ -9,7 +9,9 @@ struct TrainImagesCommand: ParsableCommand {
         discussion: """
             Images: IDX (.idx3/.gz) or NPY [n, H, W] / [n, C, H, W] in 0…1; labels IDX or NPY.
             Or --dataset digits | fashion-sample | fashion (bundled / installed data).
+            Progress: a bar per epoch on a terminal, one line per epoch otherwise (standard error); --quiet for none.
             Example: glassbox train-images --dataset fashion-sample --model cnn --epochs 5 --out cnn.safetensors
+            Example: glassbox train-images --train imgs.npy --labels labels.npy --model resnet --out resnet.safetensors --json
             """
     )
 
@@ -23,6 +25,8 @@ struct TrainImagesCommand: ParsableCommand {
     @Option(help: "Seed for split, initial weights and shuffling.") var seed: UInt64 = 1
     @Option(help: "Where to save the model (.safetensors).") var out: String
     @Flag(help: "Print one JSON object instead of text.") var json = false
+    @Flag(help: "No progress output (by default: a bar per epoch on a terminal, one line per epoch otherwise, on standard error).")
+    var quiet = false
 
     struct Summary: Codable {
         var model: String, dataset: String
@@ -36,7 +40,7 @@ struct TrainImagesCommand: ParsableCommand {
             let (trainSet, testSet, name) = try loadImageData(dataset: dataset, train: train, labels: labels,
                                                               testImages: testImages, testLabels: testLabels, seed: seed)
             let result = try trainImageModel(family: model, train: trainSet, test: testSet, epochs: epochs, seed: seed,
-                                             progress: !json)
+                                             progress: ProgressStyle.choose(quiet: quiet, json: json) != .none)
             try ImageModelFile.save(result.model, normalizer: result.normalizer, classNames: result.classNames,
                                     to: URL(fileURLWithPath: out))
             let summary = Summary(model: model, dataset: name, train_images: trainSet.count, test_images: testSet.count,
@@ -112,5 +116,6 @@ func trainImageModel(family: String, train: ImageDataset, test: ImageDataset, ep
     let config = TrainingConfig(epochs: epochs, batchSize: 32, seed: seed, optimizer: .adam(learningRate: 2e-3),
                                 earlyStoppingPatience: 5)
     return try ImageClassifier.train(spec: spec, train: split.train, validation: split.validation, test: test,
-                                     config: config, observer: progress ? TerminalProgress() : nil)
+                                     config: config,
+                                     observer: progress ? ProgressStyle.choose(quiet: false, json: false).trainingObserver : nil)
 }

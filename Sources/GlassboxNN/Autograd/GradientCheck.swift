@@ -7,7 +7,9 @@
 public enum GradientCheck {
     /// One input entry whose analytic and numeric gradients disagree.
     public struct Mismatch: CustomStringConvertible, Sendable {
+        /// Which input of the checked function and which flat element of it.
         public let input: Int, index: Int
+        /// The backpropagated derivative and its central finite-difference estimate.
         public let analytic: Double, numeric: Double
         public var description: String {
             "input \(input)[\(index)]: analytic \(analytic), numeric \(numeric)"

@@ -21,6 +21,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         s0 = splitMix(&sm); s1 = splitMix(&sm); s2 = splitMix(&sm); s3 = splitMix(&sm)
     }
 
+    /// The next 64 random bits; the sequence is fixed by the seed.
     public mutating func next() -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
         let t = s1 << 17

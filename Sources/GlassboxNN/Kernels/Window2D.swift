@@ -4,9 +4,13 @@
 /// Output extent along an axis (PyTorch's formula, floor mode):
 /// `out = (in + 2·pad − dilation·(kernel − 1) − 1) / stride + 1`.
 public struct Window2D: Sendable, Equatable {
+    /// Kernel height and width.
     public let kh: Int, kw: Int
+    /// Strides along height and width.
     public let sh: Int, sw: Int
+    /// Zero padding added on each side along height and width.
     public let ph: Int, pw: Int
+    /// Dilation along height and width (1: contiguous window).
     public let dh: Int, dw: Int
 
     /// Validates the window; `op` names the operation in error messages.

@@ -9,11 +9,15 @@
 /// when `affine`.
 /// Cost: a few passes over the input each way (see the op).
 public class BatchNorm: Layer {
+    /// Scale γ and shift β `[C]` (nil without `affine`).
     public let weight: Variable?, bias: Variable?
+    /// Running mean and (unbiased) variance `[C]` used in inference (nil without `trackRunningStats`).
     public let runningMean: Variable?, runningVar: Variable?
     /// Training steps seen (a scalar, stored as Float as every tensor is).
     public let numBatchesTracked: Variable?
+    /// Channels `C`.
     public let numFeatures: Int
+    /// `ε` added to the variance; `momentum` of the running statistics' update `r ← (1−m)·r + m·batch`.
     public let eps: Float, momentum: Float
 
     /// Type name and accepted input ranks; overridden by each concrete class.
@@ -21,6 +25,7 @@ public class BatchNorm: Layer {
     class var inputRanks: [Int] { [] }
     class var expectedShape: String { "" }
 
+    /// Makes the layer with PyTorch's defaults; γ = 1, β = 0, running mean 0 and variance 1.
     public init(numFeatures: Int, eps: Float = 1e-5, momentum: Float = 0.1, affine: Bool = true,
                 trackRunningStats: Bool = true) throws {
         let name = Self.typeName

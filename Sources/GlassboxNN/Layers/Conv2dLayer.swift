@@ -6,12 +6,18 @@
 /// uniform in `±1/√fan_in` with `fan_in = in/groups · kh · kw`.
 /// Cost: `2·N·out·(in/groups)·kh·kw·Ho·Wo` FLOP forward, twice that backward.
 public final class Conv2d: Layer {
+    /// The kernel `[out, in/groups, kh, kw]` (PyTorch's OIHW).
     public let weight: Variable
+    /// The bias `[out]`, if any.
     public let bias: Variable?
+    /// Input and output channels.
     public let inChannels: Int, outChannels: Int
+    /// Kernel size, stride, zero padding and dilation as (height, width).
     public let kernelSize: (Int, Int), stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int)
+    /// Channel groups (1: dense; `inChannels`: depthwise).
     public let groups: Int
 
+    /// Makes the layer, drawing weights as PyTorch does from `rng`.
     public init(inChannels: Int, outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
                 padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1, bias: Bool = true,
                 rng: inout SeededGenerator) throws {

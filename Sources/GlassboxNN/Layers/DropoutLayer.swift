@@ -4,8 +4,10 @@
 /// (This file is not named `Dropout.swift`: SwiftPM rejects two sources of one module with the
 /// same file name, and `Ops/Dropout.swift` holds the op.)
 public final class Dropout: Layer {
+    /// Probability of zeroing an element in training (survivors are scaled by `1/(1−p)`).
     public let p: Double
 
+    /// Makes the layer; `p` must be in [0, 1).
     public init(p: Double = 0.5) throws {
         guard p >= 0, p < 1 else {
             throw GlassboxError.invalidArgument("Dropout: p must be in [0, 1), got \(p)")

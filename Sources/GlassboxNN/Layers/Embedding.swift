@@ -6,9 +6,12 @@
 /// Backward reaches the weight only (ids are not differentiable); see
 /// ``embeddingLookup(_:indices:)``. Cost: one row copy per id each way.
 public final class Embedding: Layer {
+    /// The table `[numEmbeddings, embeddingDim]`.
     public let weight: Variable
+    /// Rows of the table and the width of each embedding.
     public let numEmbeddings: Int, embeddingDim: Int
 
+    /// Makes the layer with `N(0, 1)` entries drawn from `rng`, as PyTorch.
     public init(numEmbeddings: Int, embeddingDim: Int, rng: inout SeededGenerator) throws {
         guard numEmbeddings > 0, embeddingDim > 0 else {
             throw GlassboxError.invalidArgument(

@@ -12,11 +12,14 @@
 /// can move its token — the tokenizer's analogue of a column norm of a first linear layer.
 /// Cost: about `3·n·d·e` operations each way.
 public final class FeatureTokenizer: Layer {
+    /// Per-feature embedding vectors and biases `[d, e]`.
     public let weight: Variable, bias: Variable
     /// The [CLS] token, when there is one.
     public let clsToken: Variable?
+    /// Input features `d` and token width `e`.
     public let numFeatures: Int, embedDim: Int
 
+    /// Makes the layer, drawing initial values from `rng`.
     public init(numFeatures: Int, embedDim: Int, clsToken: Bool = true, rng: inout SeededGenerator) throws {
         guard numFeatures > 0, embedDim > 0 else {
             throw GlassboxError.invalidArgument(

@@ -1,8 +1,10 @@
 /// `nn.Flatten(start_dim=1, end_dim=-1)`: merges axes `start_dim...end_dim`, so `[n, c, h, w]`
 /// becomes `[n, c·h·w]`. Shares storage with its input (see ``flatten(_:startAxis:endAxis:)``).
 public final class Flatten: Layer {
+    /// The first and last axis merged (negative counts from the end).
     public let startDim: Int, endDim: Int
 
+    /// Makes the layer with PyTorch's defaults (keep the batch axis).
     public init(startDim: Int = 1, endDim: Int = -1) {
         self.startDim = startDim
         self.endDim = endDim

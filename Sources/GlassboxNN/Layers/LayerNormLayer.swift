@@ -3,10 +3,14 @@
 /// of that shape when `elementwiseAffine`.
 /// Cost: a few passes over the input each way.
 public final class LayerNorm: Layer {
+    /// Elementwise scale and shift of `normalizedShape` (nil without `elementwiseAffine`).
     public let weight: Variable?, bias: Variable?
+    /// The trailing axes normalised together.
     public let normalizedShape: [Int]
+    /// `ε` added to the variance.
     public let eps: Float
 
+    /// Makes the layer with weight 1 and bias 0.
     public init(normalizedShape: [Int], eps: Float = 1e-5, elementwiseAffine: Bool = true) throws {
         guard !normalizedShape.isEmpty, normalizedShape.allSatisfy({ $0 > 0 }) else {
             throw GlassboxError.invalidArgument("LayerNorm needs a non-empty normalized_shape of positive extents, got \(normalizedShape)")

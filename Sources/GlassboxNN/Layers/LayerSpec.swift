@@ -40,12 +40,16 @@ public enum SpecValue: Codable, Equatable, Sendable {
 /// `{"type": "Linear", "in_features": 16, "out_features": 64, "bias": true}`, with children under
 /// `"layers"` (and `"names"` when they are not `"0"`, `"1"`, …).
 public struct LayerSpec: Codable, Equatable, Sendable {
+    /// The layer type (PyTorch's class name, e.g. `Conv2d`).
     public var type: String
+    /// Constructor arguments by PyTorch's names (`in_features`, `kernel_size`…).
     public var attributes: [String: SpecValue]
+    /// Specs of child layers, in order (containers only).
     public var children: [LayerSpec]
     /// Names of the children (defaults to their indices).
     public var childNames: [String]?
 
+    /// Makes a spec.
     public init(type: String, attributes: [String: SpecValue] = [:], children: [LayerSpec] = [],
                 childNames: [String]? = nil) {
         self.type = type
@@ -110,6 +114,7 @@ public struct LayerSpec: Codable, Equatable, Sendable {
 
     // MARK: typed attribute access, with errors naming the layer type and key
 
+    /// The integer attribute `key`; throws when it is missing or not an integer.
     public func int(_ key: String) throws -> Int {
         switch attributes[key] {
         case .int(let v)?: return v
@@ -119,10 +124,12 @@ public struct LayerSpec: Codable, Equatable, Sendable {
         }
     }
 
+    /// The integer attribute `key`, or `value` when absent.
     public func int(_ key: String, default value: Int) throws -> Int {
         attributes[key] == nil ? value : try int(key)
     }
 
+    /// The numeric attribute `key`, or `value` when absent.
     public func double(_ key: String, default value: Double) throws -> Double {
         switch attributes[key] {
         case .double(let v)?: return v
@@ -132,6 +139,7 @@ public struct LayerSpec: Codable, Equatable, Sendable {
         }
     }
 
+    /// The Boolean attribute `key`, or `value` when absent.
     public func bool(_ key: String, default value: Bool) throws -> Bool {
         switch attributes[key] {
         case .bool(let v)?: return v
@@ -140,6 +148,7 @@ public struct LayerSpec: Codable, Equatable, Sendable {
         }
     }
 
+    /// The string attribute `key`, or `value` when absent.
     public func string(_ key: String, default value: String) throws -> String {
         switch attributes[key] {
         case .string(let v)?: return v

@@ -4,10 +4,14 @@
 /// Initialisation as PyTorch's `nn.Linear`: weight and bias uniform in ±1/√in.
 /// Cost: `2·n·in·out` FLOP forward, twice that backward.
 public final class Linear: Layer {
+    /// The weight `[out, in]` (PyTorch's layout): `y = x·Wᵀ + b`.
     public let weight: Variable
+    /// The bias `[out]`, if any.
     public let bias: Variable?
+    /// Input and output widths.
     public let inFeatures: Int, outFeatures: Int
 
+    /// Makes the layer, drawing weights uniformly in `±1/√in` from `rng` (PyTorch's initialisation).
     public init(inFeatures: Int, outFeatures: Int, bias: Bool = true, rng: inout SeededGenerator) throws {
         guard inFeatures > 0, outFeatures > 0 else {
             throw GlassboxError.invalidArgument("Linear needs positive sizes, got in \(inFeatures), out \(outFeatures)")

@@ -9,12 +9,16 @@ import Foundation
 /// `in_proj_bias [3e]`, `out_proj.weight [e, e]`, `out_proj.bias [e]`.
 /// Cost: `8·n·t·e² + 4·n·t²·e` FLOP forward.
 public final class MultiheadSelfAttention: Layer {
+    /// Token width and number of heads (`embedDim` divisible by `numHeads`).
     public let embedDim: Int, numHeads: Int
+    /// Stacked query, key and value projections `[3·e, e]` and `[3·e]` (PyTorch's `in_proj_*`).
     public let inProjWeight: Variable, inProjBias: Variable
+    /// The output projection `e → e`.
     public let outProj: Linear
     /// The attention weights `[n, h, t, t]` of the last forward pass (for inspection).
     public private(set) var lastAttention: Tensor?
 
+    /// Makes the layer, drawing weights from `rng`.
     public init(embedDim: Int, numHeads: Int, rng: inout SeededGenerator) throws {
         guard embedDim > 0, numHeads > 0, embedDim % numHeads == 0 else {
             throw GlassboxError.invalidArgument("MultiheadSelfAttention: embed_dim \(embedDim) must be a positive multiple of num_heads \(numHeads)")

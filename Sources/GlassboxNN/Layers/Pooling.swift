@@ -5,8 +5,10 @@
 
 /// PyTorch's `nn.MaxPool2d` (floor mode, no returned indices).
 public final class MaxPool2d: Layer {
+    /// Window size, stride, padding and dilation as (height, width).
     public let kernelSize: (Int, Int), stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int)
 
+    /// Makes the layer; the stride defaults to the kernel size, as in PyTorch.
     public init(kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0),
                 dilation: (Int, Int) = (1, 1)) throws {
         (self.kernelSize, self.stride, self.padding, self.dilation) = (kernelSize, stride ?? kernelSize, padding, dilation)
@@ -34,9 +36,12 @@ public final class MaxPool2d: Layer {
 
 /// PyTorch's `nn.AvgPool2d` (floor mode, no divisor override).
 public final class AvgPool2d: Layer {
+    /// Window size, stride and padding as (height, width).
     public let kernelSize: (Int, Int), stride: (Int, Int), padding: (Int, Int)
+    /// Whether padded zeros count in the average's denominator (PyTorch's default: true).
     public let countIncludePad: Bool
 
+    /// Makes the layer; the stride defaults to the kernel size, as in PyTorch.
     public init(kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0),
                 countIncludePad: Bool = true) throws {
         (self.kernelSize, self.stride, self.padding) = (kernelSize, stride ?? kernelSize, padding)
@@ -67,6 +72,7 @@ public final class AvgPool2d: Layer {
 /// Mean over each channel's plane: `[N, C, H, W] → [N, C]` (PyTorch's
 /// `nn.AdaptiveAvgPool2d(1)` followed by `flatten(1)`).
 public final class GlobalAvgPool: Layer {
+    /// Makes the layer (it has no parameters).
     public init() {}
 
     public func forward(_ input: Variable, context: ForwardContext) throws -> Variable {

@@ -6,11 +6,14 @@
 /// both paths' gradients because every op accumulates.
 /// Cost: the body's plus the shortcut's, plus one add.
 public final class Residual: Layer {
+    /// The residual branch `F`.
     public let body: any Layer
+    /// The projection on the skip path (nil: identity).
     public let shortcut: (any Layer)?
     /// Whether ReLU follows the sum (as in a ResNet basic block).
     public let reluAfter: Bool
 
+    /// Makes `y = F(x) + shortcut(x)`, followed by a ReLU when `reluAfter`.
     public init(body: any Layer, shortcut: (any Layer)? = nil, reluAfter: Bool = true) {
         self.body = body
         self.shortcut = shortcut

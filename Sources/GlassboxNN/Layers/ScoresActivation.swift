@@ -20,10 +20,12 @@
 public final class ScoresActivation: Layer {
     /// The per-feature scores `s`, `[d]`.
     public let scores: Variable
+    /// Input features `d`.
     public let numFeatures: Int
     /// The softmax temperature `τ`.
     public let temperature: Double
 
+    /// Makes the layer with scores 0 (uniform weights `1/d`); `temperature` must be positive.
     public init(numFeatures: Int, temperature: Double = 1) throws {
         guard numFeatures > 0 else {
             throw GlassboxError.invalidArgument("ScoresActivation needs num_features > 0, got \(numFeatures)")

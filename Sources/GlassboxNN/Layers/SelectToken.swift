@@ -3,8 +3,10 @@
 ///
 /// Backward: the gradient goes to that token only. Cost: one copy of `n·e` values each way.
 public final class SelectToken: Layer {
+    /// The token kept (0: the CLS token).
     public let index: Int
 
+    /// Makes the layer keeping token `index` of `[n, tokens, e]`.
     public init(index: Int = 0) { self.index = index }
 
     public convenience init(spec: LayerSpec, rng: inout SeededGenerator) throws {

@@ -2,6 +2,7 @@
 public final class Sequential: Layer {
     public private(set) var layers: [any Layer]
 
+    /// Makes a container applying `layers` in order.
     public init(_ layers: [any Layer]) { self.layers = layers }
 
     public convenience init(spec: LayerSpec, rng: inout SeededGenerator) throws {

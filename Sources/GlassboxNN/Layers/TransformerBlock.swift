@@ -11,10 +11,15 @@
 /// path an identity, which trains stably without warm-up (the FT-Transformer choice).
 /// Cost: the attention's `8·n·t·e² + 4·n·t²·e` plus `4·n·t·e·f` FLOP forward.
 public final class TransformerBlock: Layer {
+    /// The attention sublayer.
     public let selfAttention: MultiheadSelfAttention
+    /// Layer norms before attention and before the feed-forward network (pre-norm).
     public let norm1: LayerNorm, norm2: LayerNorm
+    /// The feed-forward network `e → feedforwardDim → e`.
     public let linear1: Linear, linear2: Linear
+    /// The feed-forward nonlinearity.
     public let activation: Activation
+    /// Dropout probability after attention and feed-forward in training.
     public let dropout: Double
 
     /// The feed-forward nonlinearity.
@@ -22,6 +27,7 @@ public final class TransformerBlock: Layer {
         case relu, gelu
     }
 
+    /// Makes the block, drawing weights from `rng`.
     public init(embedDim: Int, numHeads: Int, feedforwardDim: Int, activation: Activation = .relu,
                 dropout: Double = 0, rng: inout SeededGenerator) throws {
         guard feedforwardDim > 0 else {
@@ -49,6 +55,7 @@ public final class TransformerBlock: Layer {
                       dropout: spec.double("dropout", default: 0), rng: &rng)
     }
 
+    /// Token width `e`.
     public var embedDim: Int { selfAttention.embedDim }
 
     public func forward(_ input: Variable, context: ForwardContext) throws -> Variable {

@@ -62,11 +62,17 @@ public func shift(_ a: Variable, _ s: Float) -> Variable {
 public func negate(_ a: Variable) -> Variable { scale(a, -1) }
 
 extension Variable {
+    /// Broadcast sum, ``add(_:_:)``.
     public static func + (a: Variable, b: Variable) throws -> Variable { try add(a, b) }
+    /// Broadcast difference, ``sub(_:_:)``.
     public static func - (a: Variable, b: Variable) throws -> Variable { try sub(a, b) }
+    /// Broadcast product, ``mul(_:_:)``.
     public static func * (a: Variable, b: Variable) throws -> Variable { try mul(a, b) }
+    /// Broadcast quotient, ``div(_:_:)``.
     public static func / (a: Variable, b: Variable) throws -> Variable { try div(a, b) }
+    /// Product with a scalar, ``scale(_:_:)``.
     public static func * (a: Variable, s: Float) -> Variable { scale(a, s) }
+    /// Sum with a scalar, ``shift(_:_:)``.
     public static func + (a: Variable, s: Float) -> Variable { shift(a, s) }
     public static prefix func - (a: Variable) -> Variable { negate(a) }
 }

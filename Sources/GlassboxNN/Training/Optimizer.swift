@@ -20,6 +20,7 @@ public protocol Optimizer: AnyObject {
 }
 
 extension Optimizer {
+    /// Clears the gradients of every parameter before the next backward pass.
     public func zeroGrad() {
         for p in parameters { p.grad = nil }
     }
@@ -35,11 +36,15 @@ extension Optimizer {
 ///
 /// Cost per step: 2–5 passes over the parameters.
 public final class SGD: Optimizer {
+    /// The tensors updated by ``step()``.
     public let parameters: [Variable]
+    /// Step size (a schedule may change it between steps).
     public var learningRate: Float
+    /// Momentum coefficient, Nesterov's variant, and L2 weight decay added to the gradient.
     public let momentum: Float, nesterov: Bool, weightDecay: Float
     private var buffers: [[Float]]
 
+    /// Makes the optimiser (PyTorch's `SGD` semantics).
     public init(_ parameters: [Variable], learningRate: Float, momentum: Float = 0, nesterov: Bool = false,
                 weightDecay: Float = 0) throws {
         try checkHyperparameter("learning rate", learningRate)
@@ -57,6 +62,7 @@ public final class SGD: Optimizer {
         buffers = momentum == 0 ? [] : parameters.map { [Float](repeating: 0, count: $0.value.count) }
     }
 
+    /// Applies one update from the current gradients.
     public func step() throws {
         let lr = learningRate, mu = momentum, wd = weightDecay, nesterov = nesterov
         for (index, p) in parameters.enumerated() {
@@ -94,11 +100,15 @@ public final class SGD: Optimizer {
 ///
 /// `t` counts the steps each parameter actually took. Cost per step: ~4 passes over the parameters.
 public final class Adam: Optimizer {
+    /// The tensors updated by ``step()``.
     public let parameters: [Variable]
+    /// Step size (a schedule may change it between steps).
     public var learningRate: Float
+    /// Moment decay rates β₁, β₂, the denominator's ε, and the weight decay.
     public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float
     private var moments: AdamMoments
 
+    /// Makes the optimiser with PyTorch's defaults.
     public init(_ parameters: [Variable], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 eps: Float = 1e-8, weightDecay: Float = 0) throws {
         try checkAdam(parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay)
@@ -108,6 +118,7 @@ public final class Adam: Optimizer {
         moments = AdamMoments(parameters)
     }
 
+    /// Applies one update from the current gradients.
     public func step() throws {
         try moments.update(parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps,
                            l2: weightDecay, decoupledDecay: 0)
@@ -117,11 +128,15 @@ public final class Adam: Optimizer {
 /// AdamW (`torch.optim.AdamW`): Adam with decoupled weight decay, applied before the Adam update
 /// as `p ← p·(1 − lr·wd)`. Cost per step: ~4 passes over the parameters.
 public final class AdamW: Optimizer {
+    /// The tensors updated by ``step()``.
     public let parameters: [Variable]
+    /// Step size (a schedule may change it between steps).
     public var learningRate: Float
+    /// Moment decay rates β₁, β₂, the denominator's ε, and the decoupled weight decay.
     public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float
     private var moments: AdamMoments
 
+    /// Makes the optimiser with PyTorch's defaults.
     public init(_ parameters: [Variable], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 eps: Float = 1e-8, weightDecay: Float = 1e-2) throws {
         try checkAdam(parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay)
@@ -131,6 +146,7 @@ public final class AdamW: Optimizer {
         moments = AdamMoments(parameters)
     }
 
+    /// Applies one update from the current gradients.
     public func step() throws {
         try moments.update(parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps,
                            l2: 0, decoupledDecay: weightDecay)

@@ -23,8 +23,11 @@ public protocol TrainingObserver: AnyObject {
 }
 
 extension TrainingObserver {
+    /// Does nothing by default.
     public func batchEnded(_ progress: BatchProgress) {}
+    /// Does nothing by default.
     public func epochEnded(_ record: EpochRecord, epochs: Int) {}
+    /// Never stops by default.
     public var stopRequested: Bool { false }
 }
 
@@ -34,9 +37,13 @@ extension TrainingObserver {
 /// It draws only when enabled (by default: when standard error is a terminal), at most ten times
 /// a second, so calling ``update(_:detail:)`` per item is cheap.
 public final class ProgressBar {
+    /// Items in the whole task.
     public let total: Int
+    /// Text before the bar (e.g. `epoch 3/20`).
     public let label: String
+    /// What is counted (`rows`, `images`…), shown with counts and rates.
     public let unit: String
+    /// Whether the bar draws at all.
     public let isEnabled: Bool
     /// The first update (time, count): the rate is measured from there, so a bar created after
     /// some work was already done does not report an absurd rate.
@@ -46,6 +53,7 @@ public final class ProgressBar {
     /// Whether standard error is a terminal (where redrawing a line in place works).
     public static var standardErrorIsTerminal: Bool { isatty(2) != 0 }
 
+    /// Makes a bar for `total` items; `enabled` nil means: when standard error is a terminal.
     public init(total: Int, label: String = "", unit: String = "items", enabled: Bool? = nil) {
         self.total = max(0, total)
         self.label = label
@@ -122,8 +130,10 @@ public final class TerminalProgress: TrainingObserver {
     private let enabled: Bool
     private var bar: ProgressBar?
 
+    /// Makes the observer; `enabled` nil means: when standard error is a terminal.
     public init(enabled: Bool? = nil) { self.enabled = enabled ?? ProgressBar.standardErrorIsTerminal }
 
+    /// Redraws the epoch's bar (rows done, rate, time remaining, running loss).
     public func batchEnded(_ progress: BatchProgress) {
         guard enabled else { return }
         if progress.batch == 1 || bar == nil {
@@ -133,6 +143,7 @@ public final class TerminalProgress: TrainingObserver {
         bar?.update(progress.rowsDone, detail: String(format: "loss %.4f", Double(progress.loss)))
     }
 
+    /// Replaces the bar with the epoch's summary line.
     public func epochEnded(_ record: EpochRecord, epochs: Int) {
         guard enabled else { return }
         bar?.finish(record.summary(epochs: epochs))
@@ -150,6 +161,7 @@ public final class LineLogger: TrainingObserver {
         self.sink = sink ?? { ProgressBar.writeStandardError($0 + "\n") }
     }
 
+    /// Writes the epoch's summary line.
     public func epochEnded(_ record: EpochRecord, epochs: Int) {
         sink(record.summary(epochs: epochs))
     }

@@ -37,6 +37,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// With early stopping: end with the weights (and buffers) of the best epoch.
     public var restoreBestWeights: Bool
 
+    /// Makes a configuration; every random choice of training derives from `seed`.
     public init(epochs: Int = 10, batchSize: Int = 32, seed: UInt64 = 0, optimizer: OptimizerChoice = .adam(),
                 schedule: LearningRateSchedule = .constant, clipNorm: Float? = nil,
                 earlyStoppingPatience: Int? = nil, minDelta: Float = 0, monitor: Monitor = .validationLoss,

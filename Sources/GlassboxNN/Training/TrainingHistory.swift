@@ -17,6 +17,7 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     /// Wall-clock duration of the epoch, validation included.
     public var seconds: Double
 
+    /// Makes a record of one epoch.
     public init(epoch: Int, trainLoss: Float, trainAccuracy: Float, validationLoss: Float?,
                 validationAccuracy: Float?, learningRate: Float, seconds: Double) {
         self.epoch = epoch
@@ -50,6 +51,7 @@ public struct TrainingHistory: Codable, Sendable, Equatable {
     /// Whether the model ends with the best epoch's weights rather than the last epoch's.
     public var restoredBestWeights: Bool
 
+    /// Makes a history.
     public init(epochs: [EpochRecord] = [], bestEpoch: Int? = nil, stoppedEarly: Bool = false,
                 restoredBestWeights: Bool = false) {
         self.epochs = epochs
