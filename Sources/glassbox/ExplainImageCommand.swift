@@ -28,6 +28,7 @@ struct ExplainImageCommand: ParsableCommand {
     @Option(help: "Write the map (chosen by the extension, atomically): .npy (raw scores [H, W]), .csv (H lines of W scores), .json (the --json object with the map) or .pgm (scaled to 0…255).")
     var out: String?
     @Flag(help: "Print one JSON object instead of text.") var json = false
+    @Flag(help: "No status line on standard error while the map is computed.") var quiet = false
 
     struct Summary: Codable {
         var method: String, removal: String, target: Int, target_name: String?
@@ -55,24 +56,26 @@ struct ExplainImageCommand: ParsableCommand {
             let (h, w) = (x.shape[2], x.shape[3])
             let classifier = MaskedClassifier(model: net)
             let op = try parseRemoval(removal, normalizer: normalizer, height: h, width: w)
-            let result: AttributionMap
+            let style = ProgressStyle.choose(quiet: quiet, json: json)
+            let result: AttributionMap = try withStatus("\(method) with removal \(removal)", style: style) {
             switch method {
             case "responsibility":
                 var options = CausalResponsibility.Options(removal: op, seed: seed)
                 if let iterations { options.iterations = iterations }
-                result = try CausalResponsibility.explain(classifier, image: x, target: target, options: options)
+                return try CausalResponsibility.explain(classifier, image: x, target: target, options: options)
             case "occlusion":
-                result = try Occlusion.explain(classifier, image: x, target: target, window: max(2, min(h, w) / 7),
+                return try Occlusion.explain(classifier, image: x, target: target, window: max(2, min(h, w) / 7),
                                                stride: max(1, min(h, w) / 14), removal: op, seed: seed)
             case "rise":
-                result = try RISE.explain(classifier, image: x, target: target, masks: iterations ?? 500, removal: op, seed: seed)
+                return try RISE.explain(classifier, image: x, target: target, masks: iterations ?? 500, removal: op, seed: seed)
             case "fei":
                 var config = FEI.Configuration(seed: seed)
                 if let iterations { config.iterations = iterations }
                 if op.isActivationDeactivation { config.deletion = .activationDeactivation }
-                result = try FEI.explain(model: net, image: x, target: target, configuration: config).attribution
+                return try FEI.explain(model: net, image: x, target: target, configuration: config).attribution
             default:
                 throw GlassboxError.invalidArgument("unknown method '\(method)'; use responsibility, occlusion, rise or fei")
+            }
             }
             let explanation = try SufficientExplanation.extract(classifier, image: x, attribution: result.map,
                                                                 target: result.target, removal: op, seed: seed)
