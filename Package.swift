@@ -42,7 +42,7 @@ let package = Package(
 if Context.environment["GLASSBOX_FUZZ"] != nil {
     let harnesses: [(String, [Target.Dependency])] = [
         ("CSV", ["GlassboxData"]), ("NPY", ["GlassboxData"]), ("IDX", ["GlassboxData"]), ("Gzip", ["GlassboxData"]),
-        ("PNM", ["GlassboxData"]), ("SafeTensors", ["GlassboxNN"]), ("ModelFile", ["GlassboxNN"]),
+        ("PNM", ["GlassboxData"]), ("SafeTensors", ["GlassboxNN"]), ("ModelFile", ["GlassboxNN"]), ("LayerSpec", ["GlassboxNN"]),
     ]
     package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
     for (name, dependencies) in harnesses {

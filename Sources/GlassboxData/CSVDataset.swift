@@ -89,7 +89,7 @@ extension Dataset {
         func bad(_ location: String, _ problem: String) -> GlassboxError {
             .badFile(path: path, location: location, problem: problem)
         }
-        guard let headerRecord = records.first else { throw bad("", "file is empty: expected a header row and data rows") }
+        guard let headerRecord = records.first else { throw bad("row 1", "file is empty: expected a header row and data rows") }
         let header = headerRecord.fields.map(trimmed)
         var seen: [String: Int] = [:]
         for (j, name) in header.enumerated() {

@@ -66,7 +66,8 @@ public enum PNM {
         let maxval = try number("maxval", max: 65535)
         guard maxval > 0 else { throw bad(pos, "maxval must be 1…65535, got 0") }
         let count = width * height * channels
-        var samples = [Int](repeating: 0, count: count)
+        // The header's size is checked against the bytes present before anything of that size is
+        // allocated: a 20-byte file claiming 8192×8192 fails here, not after a 512 MB allocation.
         if binary {
             guard pos < bytes.count, [9, 10, 11, 12, 13, 32].contains(bytes[pos]) else {
                 throw bad(pos, "expected one whitespace byte before the binary samples")
@@ -74,8 +75,18 @@ public enum PNM {
             pos += 1
             let width2 = maxval > 255 ? 2 : 1
             guard bytes.count - pos >= count * width2 else {
-                throw bad(bytes.count, "truncated: \(count * width2) sample bytes expected from offset \(pos), \(bytes.count - pos) present")
+                throw bad(bytes.count, "truncated: \(width)×\(height)×\(channels) needs \(count * width2) sample bytes from offset \(pos), \(bytes.count - pos) present")
             }
+        } else {
+            // Every ASCII sample is at least one digit after at least one whitespace byte.
+            guard (bytes.count - pos) / 2 >= count else {
+                throw bad(bytes.count, "file ends too early (truncated): \(width)×\(height)×\(channels) needs \(count) ASCII samples "
+                              + "(at least \(2 * count) bytes) from offset \(pos), \(bytes.count - pos) present")
+            }
+        }
+        var samples = [Int](repeating: 0, count: count)
+        if binary {
+            let width2 = maxval > 255 ? 2 : 1
             for i in 0..<count {
                 let o = pos + i * width2
                 let v = width2 == 2 ? Int(bytes[o]) << 8 | Int(bytes[o + 1]) : Int(bytes[o])

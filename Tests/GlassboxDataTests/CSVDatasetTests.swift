@@ -25,7 +25,7 @@ import GlassboxNN
     }
 
     @Test func headerErrors() {
-        expectBadFile(path: "d.csv", location: "", problem: "file is empty") { _ = try Self.load("") }
+        expectBadFile(path: "d.csv", location: "row 1", problem: "file is empty") { _ = try Self.load("") }
         expectBadFile(path: "d.csv", problem: "file is empty") { _ = try Self.load("\u{FEFF}\n\n") }
         expectBadFile(path: "d.csv", location: "row 1", problem: "header but no data rows") { _ = try Self.load("a,y\n") }
         expectBadFile(path: "d.csv", location: "row 1", problem: "no column named 'y' for the target (columns: a, b)") {

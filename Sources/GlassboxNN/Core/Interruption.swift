@@ -25,6 +25,13 @@ public enum Interruption {
             Interruption.request()
             signal(SIGINT, SIG_DFL)
         }
+        // A child inherits its parent's blocked-signal mask (a program spawning glassbox from a
+        // libdispatch worker thread passes SIGINT blocked), and a blocked SIGINT never reaches the
+        // handler: Ctrl-C would be ignored. Called before any thread starts, so all inherit this.
+        var interrupt = sigset_t()
+        sigemptyset(&interrupt)
+        sigaddset(&interrupt, SIGINT)
+        sigprocmask(SIG_UNBLOCK, &interrupt, nil)
     }
 
     /// Throws ``GlassboxError/cancelled(_:)`` with `place` if a stop was requested.

@@ -138,6 +138,9 @@ extension SafeTensorsFile {
         do {
             return try JSONDecoder().decode(Header.self, from: json)
         } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty, let syntax = JSONSyntax.problem(in: json) {
+                throw bad("header (byte offset 8)", "invalid JSON: \(syntax)" + (syntax.contains("character") ? " (counting from the header's first byte)" : ""))
+            }
             throw bad("header (byte offset 8)", describe(error))
         } catch {
             throw bad("header (byte offset 8)", "invalid JSON: \(error)")
@@ -164,7 +167,10 @@ extension SafeTensorsFile {
                                  bad: (String, String) -> GlassboxError) throws -> [Entry] {
         var entries: [Entry] = []
         entries.reserveCapacity(raw.count)
-        for (name, e) in raw {
+        // The JSON object's keys arrive in hash order, which differs between runs: check in data
+        // order (then by name) so the same file always reports the same first problem.
+        let ordered = raw.sorted { ($0.entry.dataOffsets.first ?? Int.max, $0.name) < ($1.entry.dataOffsets.first ?? Int.max, $1.name) }
+        for (name, e) in ordered {
             let location = "tensor '\(name)'"
             guard let size = readable[e.dtype] else {
                 if knownUnsupported.contains(e.dtype) {
@@ -342,5 +348,21 @@ extension SafeTensorsFile {
             }
         }
         return out + "\""
+    }
+}
+
+/// Where and why a JSON text is malformed, for error messages: `JSONDecoder` reports only "not
+/// valid JSON", while `JSONSerialization` names the character and the problem ("Invalid value
+/// around character 18.", "Too many nested arrays or dictionaries around character 1537.").
+enum JSONSyntax {
+    /// The syntax problem in `json`, or `nil` if it parses. Cost: one parse, on the error path only.
+    static func problem(in json: Data) -> String? {
+        do {
+            _ = try JSONSerialization.jsonObject(with: json, options: [.fragmentsAllowed])
+            return nil
+        } catch {
+            let text = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
+            return text.split(whereSeparator: \.isNewline).joined(separator: " ")
+        }
     }
 }
