@@ -105,7 +105,7 @@ import Glibc
             let trained = try CLIProcess.run(["train", "--data", data.path, "--target", "label", "--epochs", "2", "--quiet",
                                               "--out", model.path], timeout: 120)
             try #require(trained.status == 0, "\(trained)")
-            arguments = ["explain", "--model", model.path, "--data", data.path, "--method", "saliency", "--out", out.path]
+            arguments = ["explain", "--model", model.path, "--data", data.path, "--method", "saliency", "--quiet", "--out", out.path]
         case "map.npy", "map.pgm":
             let model = dir.file("image.safetensors"), image = dir.file("image.pgm")
             let spec = Architectures.convNet(inputChannels: 1, height: 28, width: 28, channels: [4], hidden: 8, classes: 3)
@@ -113,7 +113,7 @@ import Glibc
             let pixels = Tensor(uncheckedShape: [1, 1, 28, 28], scalars: (0..<784).map { Float(($0 * 29) % 256) / 255 })
             try ImageModelFile.save(net, normalizer: try ChannelNormalizer.fit(pixels), classNames: ["a", "b", "c"], to: model)
             try PNM.write(pixels, to: image)
-            arguments = ["explain-image", "--model", model.path, "--image", image.path, "--method", "occlusion", "--out", out.path]
+            arguments = ["explain-image", "--model", model.path, "--image", image.path, "--method", "occlusion", "--quiet", "--out", out.path]
         default:
             arguments = ["generate", "--features", "6", "--informative", "3", "--samples", "300", "--out", out.path]
         }
