@@ -4,6 +4,9 @@
 #   benchmarks/gemm_reference.py     (NumPy / OpenBLAS sgemm)
 #   benchmarks/reference_torch.py    (PyTorch on CPU: MLP and CNN training, CNN inference)
 #   benchmarks/onnx_reference.py     (onnxruntime on CPU: the inference plan's CNN and MLP, same weights)
+# The bench also times the masked (ConvAD) forward pass against the plain plan and ReX maps on a CNN it
+# trains for one epoch on the bundled Fashion-MNIST sample (Glassbox-only rows at the end).
+# Kernel SHAP against the shap package is separate (minutes of shap time): benchmarks/shap_reference.py --speed
 # Usage: benchmarks/run.sh [repeats]    — needs python3 with numpy (and onnxruntime + onnx for the
 # last rows: pip install onnxruntime onnx; skipped when missing), and Debian's python3-torch.
 set -euo pipefail
@@ -57,4 +60,15 @@ if os.path.exists(ort_path):
     # Lower is better: the ratio is theirs over ours.
     ours, ref = g["mlp_infer_call_us_1"], o["ort_mlp_call_us_1"]
     print(f"| MLP inference plan, batch 1 (µs/call) | {ours:.2f} | {ref:.2f} ({who}) | {ref / ours:.2f}× | ≤ 5 µs |")
+print()
+print("| masked forward and ReX (Glassbox only) | value | against | target |")
+print("|---|---|---|---|")
+plain = g["convad_plain_plan_images_per_s_64"]
+for variant in ("strict", "checkpoint"):
+    rate = g[f"convad_{variant}_images_per_s_64"]
+    print(f"| ConvAD {variant}, batch 64 (images/s) | {rate:,.0f} | plain plan {plain:,.0f} → cost {plain / rate:.2f}× | ≤ 1.3× |")
+if g.get("rex_map_seconds") is not None:
+    print(f"| ReX map, 28×28, 20 iterations, trained CNN ({100 * g['rex_model_test_accuracy']:.1f} % test) | {g['rex_map_seconds']:.3f} s | | < 1 s |")
+    print(f"| ReX mutant evaluation (images/s) | {g['rex_mutants_per_s']:,.0f} | plain plan, batch 64: {plain:,.0f} | |")
+    print(f"| ReX map with strict ConvAD removal | {g['rex_ad_map_seconds']:.3f} s ({g['rex_ad_mutants_per_s']:,.0f} mutants/s) | | |")
 PY

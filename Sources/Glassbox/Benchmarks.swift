@@ -153,3 +153,85 @@ extension Benchmarks {
         try ModelFile.save(try benchmarkMLP(), to: directory.appendingPathComponent("mlp.safetensors"))
     }
 }
+
+extension Benchmarks {
+    /// Masked (ConvAD) forward pass against the plain one, on the benchmark CNN and a batch of
+    /// `batch` images each with its own random keep-mask (a random rectangle kept, as ReX's
+    /// mutants have): images/s of the plain plan, of strict ConvAD and of checkpoint ConvAD,
+    /// measured interleaved (plain, strict, checkpoint per repeat) so load drifts hit all three.
+    public static func convADImagesPerSecond(batch: Int, repeats: Int, images: Int = 4_096) throws
+        -> (plain: Double, strict: Double, checkpoint: Double) {
+        var rng = SeededGenerator(seed: 8)
+        let x = Tensor.normal([batch, 1, 28, 28], using: &rng)
+        var masks = [Float](repeating: 0, count: batch * 784)
+        for i in 0..<batch {
+            let y0 = rng.int(below: 14), x0 = rng.int(below: 14)
+            let y1 = y0 + 8 + rng.int(below: 28 - y0 - 7), x1 = x0 + 8 + rng.int(below: 28 - x0 - 7)
+            for y in y0..<min(28, y1) { for xx in x0..<min(28, x1) { masks[i * 784 + y * 28 + xx] = 1 } }
+        }
+        let model = try benchmarkCNN()
+        let plan = try model.compiledForInference(sampleShape: [1, 28, 28])
+        let strict = try ActivationDeactivationPlan(model: model, variant: .strict, sampleShape: [1, 28, 28])
+        let checkpoint = try ActivationDeactivationPlan(model: model, variant: .checkpoint, sampleShape: [1, 28, 28])
+        let calls = max(1, images / batch)
+        var out = [Float](repeating: 0, count: batch * plan.outputCount)
+        func masked(_ ad: ActivationDeactivationPlan) throws -> Double {
+            try x.scalars.withUnsafeBufferPointer { px in
+                try masks.withUnsafeBufferPointer { pm in
+                    try out.withUnsafeMutableBufferPointer { po in
+                        let t = try seconds {
+                            for _ in 0..<calls {
+                                try ad.logits(images: px.baseAddress!, masks: pm.baseAddress!, batch: batch, into: po.baseAddress!)
+                            }
+                        }
+                        return Double(calls * batch) / t
+                    }
+                }
+            }
+        }
+        var rates: [[Double]] = [[], [], []]
+        for r in 0...max(1, repeats) {
+            let p = try planRate(plan, x, calls: calls), s = try masked(strict), c = try masked(checkpoint)
+            if r > 0 { rates[0].append(p); rates[1].append(s); rates[2].append(c) }   // round 0 warms up
+        }
+        func med(_ v: [Double]) -> Double {
+            let s = v.sorted()
+            return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+        }
+        return (med(rates[0]), med(rates[1]), med(rates[2]))
+    }
+
+    /// A trained plain conv net for the ReX benchmark: the `glassbox train-images --model cnn`
+    /// architecture for 28×28 (conv 32, conv 64, dense 128) trained for `epochs` on the bundled
+    /// Fashion-MNIST sample (6,000 images; Adam 2e-3, batch 32, seed 1), and normalised test images.
+    public static func rexBenchmarkModel(epochs: Int = 1) throws -> (model: any Layer, images: Tensor, accuracy: Float) {
+        let (train, test) = try BundledData.fashionMNISTSample()
+        let spec = Architectures.convNet(inputChannels: 1, height: 28, width: 28, channels: [32, 64], hidden: 128,
+                                         classes: train.numClasses)
+        let config = TrainingConfig(epochs: epochs, batchSize: 32, seed: 1, optimizer: .adam(learningRate: 2e-3))
+        let trained = try ImageClassifier.train(spec: spec, train: train, validation: nil, test: test, config: config)
+        return (trained.model, try trained.normalizer.transform(test.images), trained.testAccuracy)
+    }
+
+    /// ReX on a trained plain conv net: wall seconds per responsibility map with the defaults
+    /// (20 iterations, tree depth 10, masking value 0) — the median over `maps` test images —
+    /// and mutant evaluations per second over all of them.
+    public static func rexMapSeconds(model: any Layer, images: Tensor, maps: Int = 8,
+                                     removal: Removal = .constant(0)) throws -> (seconds: Double, mutantsPerSecond: Double) {
+        let classifier = MaskedClassifier(model: model)
+        let plane = images.count / images.shape[0]
+        func image(_ i: Int) -> Tensor {
+            Tensor(uncheckedShape: [1] + Array(images.shape.dropFirst()), scalars: Array(images.scalars[i * plane..<(i + 1) * plane]))
+        }
+        _ = try CausalResponsibility.explain(classifier, image: image(0), options: .init(removal: removal))  // compiles the plans
+        var times: [Double] = [], evaluations = 0
+        for i in 0..<maps {
+            let map = try CausalResponsibility.explain(classifier, image: image(i), options: .init(removal: removal, seed: UInt64(i)))
+            times.append(map.seconds)
+            evaluations += map.evaluations
+        }
+        times.sort()
+        let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+        return (median, Double(evaluations) / times.reduce(0, +))
+    }
+}

@@ -55,23 +55,22 @@ struct InterventionalGame: Sendable {
                     try model.stream(chunks: chunks.count, maxRows: perChunk * k, fill: { c, input in
                         let (r, lo, hi) = chunks[c]
                         let xr = x + r * d
-                        var columns = [Int](repeating: 0, count: d)
+                        // 1 where the coalition takes x's column: each row is then one vector
+                        // select between x and the background row (16 columns per instruction),
+                        // instead of a copy of the background followed by scattered writes.
+                        var take = [Float](repeating: 0, count: d)
                         masks[r].withUnsafeBufferPointer { m in
                             columnTable.withUnsafeBufferPointer { table in
-                                columns.withUnsafeMutableBufferPointer { selected in
+                                take.withUnsafeMutableBufferPointer { takeBuffer in
+                                    let t = takeBuffer.baseAddress!
                                     for i in lo..<hi {
-                                        var count = 0
+                                        t.update(repeating: 0, count: d)
                                         for player in 0..<p where m[i * p + player] != 0 {
-                                            for t in columnStart[player]..<columnStart[player + 1] {
-                                                selected[count] = table[t]
-                                                count += 1
-                                            }
+                                            for c in columnStart[player]..<columnStart[player + 1] { t[table[c]] = 1 }
                                         }
                                         let block = input + (i - lo) * k * d
-                                        block.update(from: b, count: k * d)
                                         for row in 0..<k {
-                                            let z = block + row * d
-                                            for c in 0..<count { z[selected[c]] = xr[selected[c]] }
+                                            InterventionalGame.select(t, xr, b + row * d, into: block + row * d, d)
                                         }
                                     }
                                 }
@@ -95,6 +94,24 @@ struct InterventionalGame: Sendable {
         }
         let values = counts.indices.map { Array(flat[offsets[$0]..<offsets[$0 + 1]]) }
         return (values, counts.reduce(0, +) * k)
+    }
+
+    /// `z[j] = take[j] != 0 ? x[j] : background[j]` for `d` columns, 16 at a time.
+    @inline(__always)
+    static func select(_ take: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ background: UnsafePointer<Float>,
+                       into z: UnsafeMutablePointer<Float>, _ d: Int) {
+        var j = 0
+        while j + 16 <= d {
+            let t = UnsafeRawPointer(take + j).loadUnaligned(as: SIMD16<Float>.self)
+            let xv = UnsafeRawPointer(x + j).loadUnaligned(as: SIMD16<Float>.self)
+            let bv = UnsafeRawPointer(background + j).loadUnaligned(as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(z + j).storeBytes(of: bv.replacing(with: xv, where: t .!= 0), as: SIMD16<Float>.self)
+            j += 16
+        }
+        while j < d {
+            z[j] = take[j] != 0 ? x[j] : background[j]
+            j += 1
+        }
     }
 
     /// `E f(background) = Σ_b w_b f(b)`, `[outputs]`. Cost: `k` evaluations.

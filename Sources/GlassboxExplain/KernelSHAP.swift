@@ -69,9 +69,6 @@ public struct KernelSHAP: LocalExplainer {
         self.seed = seed
     }
 
-    /// Rows explained per block: bounds the memory of coalition masks and values.
-    static let blockRows = 32
-
     public func explain(_ rows: Tensor, model: PredictionFunction) throws -> Explanation {
         let start = DispatchTime.now().uptimeNanoseconds
         try model.checkInput(rows, "rows to explain")
@@ -86,46 +83,49 @@ public struct KernelSHAP: LocalExplainer {
         }
         let fx = try model(rows)
         let base = try game.baseValue()
-        var evaluations = n + background.count
         var phi = [Float](repeating: 0, count: n * o * p)
-        var coalitions = 0, singular = 0
         let d = model.features
-        for blockStart in stride(from: 0, to: n, by: KernelSHAP.blockRows) {
-            let block = blockStart..<min(n, blockStart + KernelSHAP.blockRows)
-            let x = Tensor(uncheckedShape: [block.count, d], scalars: Array(rows.scalars[(block.lowerBound * d)..<(block.upperBound * d)]))
-            var designs = [CoalitionDesign?](repeating: nil, count: block.count)
-            x.scalars.withUnsafeBufferPointer { xs in
-                designs.withUnsafeMutableBufferPointer { slots in
-                    Compute.parallelFor(block.count) { i in
-                        let varying = game.varyingPlayers(xs.baseAddress! + i * d)
-                        var rng = rowGenerator(seed: seed, row: xs.baseAddress! + i * d, features: d)
-                        slots[i] = CoalitionDesign(varying: varying, players: p, budget: budget ?? 2 * varying.count + 2048,
-                                                   rng: &rng)
-                    }
-                }
-            }
-            let (values, used) = try game.values(of: x, masks: designs.map { $0!.gameMasks })
-            evaluations += used
-            var flags = [Bool](repeating: false, count: block.count)
+        // One task per explained row — its coalitions, their `coalitions × background` model rows
+        // streamed in batches on that task's own lane, and its regression — claimed dynamically
+        // by the workers: no barrier between rows, and a worker that the machine delays holds up
+        // only the row it is on. Each row's result depends on nothing else, so it is the same
+        // whatever the order.
+        var perRow = [(coalitions: Int, evaluations: Int, singular: Bool)](repeating: (0, 0, false), count: n)
+        var errors = [(any Error)?](repeating: nil, count: n)
+        rows.scalars.withUnsafeBufferPointer { xs in
             phi.withUnsafeMutableBufferPointer { out in
-                flags.withUnsafeMutableBufferPointer { flagSlots in
-                    Compute.parallelFor(block.count) { i in
-                        let r = block.lowerBound + i
-                        let delta = (0..<o).map { Double(fx.scalars[r * o + $0]) - base[$0] }
-                        let (solution, wasSingular) = designs[i]!.solve(values: values[i], base: base, delta: delta,
-                                                                       outputs: o, regularization: regularization)
-                        flagSlots[i] = wasSingular
-                        for j in 0..<o {
-                            for (t, player) in designs[i]!.varying.enumerated() {
-                                out[(r * o + j) * p + player] = Float(solution[j * designs[i]!.varying.count + t])
+                perRow.withUnsafeMutableBufferPointer { stats in
+                    errors.withUnsafeMutableBufferPointer { errorSlots in
+                        Compute.parallelFor(n) { r in
+                            do {
+                                let xr = xs.baseAddress! + r * d
+                                let varying = game.varyingPlayers(xr)
+                                var rng = rowGenerator(seed: seed, row: xr, features: d)
+                                let design = CoalitionDesign(varying: varying, players: p,
+                                                             budget: budget ?? 2 * varying.count + 2048, rng: &rng)
+                                let x = Tensor(uncheckedShape: [1, d], scalars: Array(UnsafeBufferPointer(start: xr, count: d)))
+                                let (values, used) = try game.values(of: x, masks: [design.gameMasks])
+                                let delta = (0..<o).map { Double(fx.scalars[r * o + $0]) - base[$0] }
+                                let (solution, wasSingular) = design.solve(values: values[0], base: base, delta: delta,
+                                                                           outputs: o, regularization: regularization)
+                                for j in 0..<o {
+                                    for (t, player) in design.varying.enumerated() {
+                                        out[(r * o + j) * p + player] = Float(solution[j * design.varying.count + t])
+                                    }
+                                }
+                                stats[r] = (design.count, used, wasSingular)
+                            } catch {
+                                errorSlots[r] = error
                             }
                         }
                     }
                 }
             }
-            coalitions += designs.reduce(0) { $0 + $1!.count }
-            singular += flags.filter { $0 }.count
         }
+        if let error = errors.lazy.compactMap({ $0 }).first { throw error }
+        let evaluations = n + background.count + perRow.reduce(0) { $0 + $1.evaluations }
+        let coalitions = perRow.reduce(0) { $0 + $1.coalitions }
+        let singular = perRow.filter(\.singular).count
         let reference = Tensor(uncheckedShape: [n, o], scalars: (0..<(n * o)).map { Float(base[$0 % o]) })
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         var settings = [

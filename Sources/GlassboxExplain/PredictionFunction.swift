@@ -13,8 +13,11 @@ import Synchronization
 /// weights copied, so no layer state is shared between threads — neither what layers remember
 /// (`MultiheadSelfAttention.lastAttention`) nor the parameter gradients that backward passes
 /// accumulate. A model the layer registry cannot rebuild is evaluated serially on the model
-/// itself. Plain MLPs (`Linear`, `ReLU`, `LeakyReLU`, `Dropout`) run through a fused inference
-/// plan that gives the same numbers as `Layer.predict` without allocating per batch.
+/// itself. Every layer-based function evaluates through the model compiled for inference
+/// (GlassboxNN's ``InferencePlan``, one per worker, compiled from that worker's replica): dense
+/// chains run as fused kernels with reused buffers (a call costs about a microsecond plus the
+/// arithmetic), and layers without a kernel (attention in a tabular Transformer) run their own
+/// `predict` for their step. Outputs equal `Layer.predict` up to float rounding (≤ 1e-5 relative).
 public struct PredictionFunction: Sendable {
     /// What the outputs are.
     public enum Output: String, Sendable, Codable {
@@ -41,9 +44,34 @@ public struct PredictionFunction: Sendable {
     private var rowsPerBatch = 512
 
     let engine: Engine
+    let lanePool: LanePool
+
+    /// The lanes (indices into the engine's plans, replicas or closure slots) not in use.
+    final class LanePool: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var free: [Int]
+        init(_ count: Int) { free = Array((0..<max(1, count)).reversed()) }
+
+        /// A free lane, waiting for one when all are taken.
+        func acquire() -> Int {
+            condition.lock()
+            defer { condition.unlock() }
+            while free.isEmpty { condition.wait() }
+            return free.removeLast()
+        }
+
+        func release(_ lane: Int) {
+            condition.lock()
+            free.append(lane)
+            condition.unlock()
+            condition.signal()
+        }
+    }
 
     enum Engine: Sendable {
-        case layers(replicas: [Replica], plan: InferencePlan?)
+        /// `plans[lane]` is lane's compiled model (empty when the model does not compile: then
+        /// each lane runs its replica's `predict`).
+        case layers(replicas: [Replica], plans: [InferencePlan])
         case closure(@Sendable (Tensor) throws -> Tensor, concurrent: Bool)
     }
 
@@ -81,6 +109,7 @@ public struct PredictionFunction: Sendable {
         self.outputs = outputs
         self.output = .custom
         self.engine = .closure(evaluate, concurrent: concurrent)
+        lanePool = LanePool(concurrent ? max(1, Compute.threads) : 1)
     }
 
     private init(model: any Layer, features: Int, output: Output) throws {
@@ -94,11 +123,16 @@ public struct PredictionFunction: Sendable {
         let outputs = probe.shape[1]
         let copies = (0..<max(1, Compute.threads)).compactMap { _ in PredictionFunction.replica(of: model) }
         let replicas = copies.count == max(1, Compute.threads) ? copies.map(Replica.init) : [Replica(model)]
-        let plan = InferencePlan(model).flatMap { $0.inputs == features && $0.outputs == outputs ? $0 : nil }
+        // One plan per replica, so a layer that runs its own predict inside a plan is never shared
+        // between threads; nil when any replica does not compile.
+        let plans = replicas.map { r in r.with { try? $0.compiledForInference(sampleShape: [features]) } }
+        let compiled = plans.compactMap { $0 }
         self.features = features
         self.outputs = outputs
         self.output = output
-        self.engine = .layers(replicas: replicas, plan: plan)
+        self.engine = .layers(replicas: replicas,
+                              plans: compiled.count == plans.count && compiled.allSatisfy({ $0.outputShape == [outputs] }) ? compiled : [])
+        lanePool = LanePool(replicas.count)
     }
 
     /// A copy of `model` rebuilt from its spec with its tensors, or nil if the registry cannot rebuild it.
@@ -118,7 +152,7 @@ public struct PredictionFunction: Sendable {
     /// How many chunks can be evaluated at once.
     var lanes: Int {
         switch engine {
-        case .layers(let replicas, let plan): return plan != nil ? max(1, Compute.threads) : replicas.count
+        case .layers(let replicas, let plans): return plans.isEmpty ? replicas.count : plans.count
         case .closure(_, let concurrent): return concurrent ? max(1, Compute.threads) : 1
         }
     }
@@ -165,20 +199,24 @@ public struct PredictionFunction: Sendable {
         let failed = Atomic<Bool>(false)
         var errors = [(any Error)?](repeating: nil, count: workers)
         errors.withUnsafeMutableBufferPointer { errorSlots in
-            Compute.parallelFor(workers) { lane in
+            Compute.parallelFor(workers) { worker in
+                // A lane (plan, replica) held for this worker's whole share: when the caller
+                // already runs in parallel (one explained row per task), the pool hands each task
+                // a different lane and blocks rather than share one.
+                let lane = lanePool.acquire()
+                defer { lanePool.release(lane) }
                 var input = [Float](repeating: 0, count: maxRows * features)
                 var output = [Float](repeating: 0, count: maxRows * outputs)
-                var scratch: [Float] = []
                 while !failed.load(ordering: .relaxed) {
                     let chunk = next.wrappingAdd(1, ordering: .relaxed).oldValue
                     guard chunk < chunks else { break }
                     do {
                         try Interruption.check("after \(chunk) of \(chunks) model batches")
                         let rows = input.withUnsafeMutableBufferPointer { fill(chunk, $0.baseAddress!) }
-                        try evaluate(lane: lane, rows: rows, input: &input, output: &output, scratch: &scratch)
+                        try evaluate(lane: lane, rows: rows, input: &input, output: &output)
                         output.withUnsafeBufferPointer { consume(chunk, $0.baseAddress!, rows) }
                     } catch {
-                        errorSlots[lane] = error
+                        errorSlots[worker] = error
                         failed.store(true, ordering: .relaxed)
                     }
                 }
@@ -188,13 +226,13 @@ public struct PredictionFunction: Sendable {
     }
 
     /// Runs the model on the first `rows` rows of `input`, writing `[rows, outputs]` to `output`.
-    private func evaluate(lane: Int, rows: Int, input: inout [Float], output result: inout [Float], scratch: inout [Float]) throws {
+    private func evaluate(lane: Int, rows: Int, input: inout [Float], output result: inout [Float]) throws {
         switch engine {
-        case .layers(let replicas, let plan):
-            if let plan {
-                input.withUnsafeBufferPointer { i in
-                    result.withUnsafeMutableBufferPointer { o in
-                        plan.evaluate(rows: rows, input: i.baseAddress!, output: o.baseAddress!, scratch: &scratch)
+        case .layers(let replicas, let plans):
+            if !plans.isEmpty {
+                try input.withUnsafeBufferPointer { i in
+                    try result.withUnsafeMutableBufferPointer { o in
+                        try plans[lane].predict(i.baseAddress!, batch: rows, into: o.baseAddress!)
                     }
                 }
             } else {
@@ -206,14 +244,18 @@ public struct PredictionFunction: Sendable {
             let x = Tensor(uncheckedShape: [rows, features], scalars: Array(input[0..<(rows * features)]))
             try copy(try f(x), rows: rows, into: &result)
         }
-        try result.withUnsafeBufferPointer { o in
-            for i in 0..<(rows * outputs) where !o[i].isFinite {
-                throw GlassboxError.nonFinite("model output \(o[i]) for a row of the batch (row \(i / outputs), output \(i % outputs))")
+        try result.withUnsafeMutableBufferPointer { buffer in
+            let o = buffer.baseAddress!, count = rows * outputs
+            // One vectorisable sum: finite unless some output is not (or the sum overflows, when
+            // the scan below finds nothing).
+            var total: Float = 0
+            for i in 0..<count { total += o[i] }
+            if !total.isFinite {
+                for i in 0..<count where !o[i].isFinite {
+                    throw GlassboxError.nonFinite("model output \(o[i]) for a row of the batch (row \(i / outputs), output \(i % outputs))")
+                }
             }
-        }
-        if output == .probability {
-            let logits = Tensor(uncheckedShape: [rows, outputs], scalars: Array(result[0..<(rows * outputs)]))
-            try copy(PredictionFunction.probabilities(fromLogits: consume logits), rows: rows, into: &result)
+            if output == .probability { RowSoftmax.apply(o, rows: rows, width: outputs) }
         }
     }
 

@@ -6,21 +6,25 @@ import GlassboxData
 /// every perturbation explainer and metric here shares. Inputs are in the model's (normalised)
 /// input space; masks are keep-masks `[k, 1, H, W]` (1 = visible).
 ///
-/// Mutants are evaluated in batches of ``batchSize`` with one `predict` (or one ConvAD pass)
-/// per batch. Cost: `k` model evaluations per call.
+/// Every evaluation runs on the model compiled for inference: an ``InferencePlan`` for the
+/// value-filling removals (constant, channel constant, image mean, blur, noise) and an
+/// ``ActivationDeactivationPlan`` for ConvAD, compiled once per image shape. Mutants are built
+/// in batches of ``batchSize`` with a branch-free select per pixel and sent to the plan, which
+/// spreads a batch over both cores; concurrent callers (ReX runs its iterations in parallel)
+/// each get a plan copy of their own. Results do not depend on ``batchSize``: the plans'
+/// results do not depend on the batch split, and noise is drawn in mutant order.
+/// Cost: `k` model evaluations per call.
 public struct MaskedClassifier {
     public let model: any Layer
     public var batchSize: Int
-    private let strict: ActivationDeactivation?
-    private let checkpoint: ActivationDeactivation?
+    private let plans: PlanPool
 
     /// ConvAD removal is available only when every layer is supported; other removals work on
     /// any image model.
     public init(model: any Layer, batchSize: Int = 64) {
         self.model = model
         self.batchSize = max(1, batchSize)
-        strict = try? ActivationDeactivation(model: model, variant: .strict)
-        checkpoint = try? ActivationDeactivation(model: model, variant: .checkpoint)
+        plans = PlanPool(model: model)
     }
 
     /// Logits `[k, classes]` of `image` (`[C, H, W]` or `[1, C, H, W]`) under each mask, with
@@ -31,13 +35,13 @@ public struct MaskedClassifier {
         guard masks.rank == 4, masks.shape[1] == 1, masks.shape[2] == h, masks.shape[3] == w else {
             throw GlassboxError.shapeMismatch("masks must be [k, 1, \(h), \(w)] for image \(x.shape), got \(masks.shape)")
         }
-        let k = masks.shape[0], plane = h * w
-        var ad: ActivationDeactivation?
+        let k = masks.shape[0], plane = h * w, shape = [c, h, w]
+        var variant: ActivationDeactivation.Variant?
         var fill: [Float]?
         switch removal {
-        case .activationDeactivation(let variant):
-            ad = variant == .strict ? strict : checkpoint
-            if ad == nil { _ = try ActivationDeactivation(model: model, variant: variant) }
+        case .activationDeactivation(let v):
+            variant = v
+            _ = try ActivationDeactivation(model: model, variant: v)   // names an unsupported layer
         case .constant(let v): fill = [Float](repeating: v, count: c * plane)
         case .channelConstant(let values):
             guard values.count == c else {
@@ -54,35 +58,69 @@ public struct MaskedClassifier {
         }
         let lo = x.scalars.min() ?? 0, hi = x.scalars.max() ?? 0
         var rng = SeededGenerator(seed: seed)
-        var rows: [Float] = []
-        var classes = 0
-        var start = 0
-        while start < k {
-            let n = min(batchSize, k - start)
-            let batchMasks = Tensor(uncheckedShape: [n, 1, h, w],
-                                    scalars: Array(masks.scalars[start * plane..<(start + n) * plane]))
-            var batch = [Float](repeating: 0, count: n * c * plane)
-            for i in 0..<n {
-                for ch in 0..<c {
-                    let dst = (i * c + ch) * plane, src = ch * plane
-                    for j in 0..<plane {
-                        if batchMasks.scalars[i * plane + j] != 0 || ad != nil {
-                            batch[dst + j] = x.scalars[src + j]
-                        } else if let fill {
-                            batch[dst + j] = fill[src + j]
-                        } else {
-                            batch[dst + j] = rng.uniform(lo, hi)
+        let classes = try plans.classes(shape)
+        var rows = [Float](repeating: 0, count: k * classes)
+        let capacity = min(batchSize, k)
+        var batch = [Float](repeating: 0, count: capacity * c * plane)
+        try x.scalars.withUnsafeBufferPointer { px in
+            try masks.scalars.withUnsafeBufferPointer { pm in
+                try rows.withUnsafeMutableBufferPointer { po in
+                    try batch.withUnsafeMutableBufferPointer { pb in
+                        let image = px.baseAddress!, out = po.baseAddress!, buffer = pb.baseAddress!
+                        var start = 0
+                        while start < k {
+                            let n = min(capacity, k - start)
+                            let m = pm.baseAddress! + start * plane
+                            if let variant {
+                                // ConvAD reads the image itself; the plan switches the occluded units off.
+                                for i in 0..<n { (buffer + i * c * plane).update(from: image, count: c * plane) }
+                                try plans.withActivationDeactivation(variant, shape) { compiled in
+                                    if let compiled {
+                                        try compiled.logits(zeroingImagesInPlace: buffer, masks: m, batch: n, into: out + start * classes)
+                                    } else {
+                                        // A model the plan cannot express: the reference walk.
+                                        let y = try ActivationDeactivation(model: model, variant: variant).referenceLogits(
+                                            images: Tensor(uncheckedShape: [n, c, h, w], scalars: Array(UnsafeBufferPointer(start: buffer, count: n * c * plane))),
+                                            masks: Tensor(uncheckedShape: [n, 1, h, w], scalars: Array(UnsafeBufferPointer(start: m, count: n * plane))))
+                                        y.scalars.withUnsafeBufferPointer { (out + start * classes).update(from: $0.baseAddress!, count: $0.count) }
+                                    }
+                                }
+                            } else {
+                                if let fill {
+                                    fill.withUnsafeBufferPointer { pf in
+                                        Self.compose(image, pf.baseAddress!, m, n, c, plane, into: buffer)
+                                    }
+                                } else {
+                                    for i in 0..<n {
+                                        for ch in 0..<c {
+                                            let dst = buffer + (i * c + ch) * plane, src = image + ch * plane
+                                            let mi = m + i * plane
+                                            for j in 0..<plane { dst[j] = mi[j] != 0 ? src[j] : rng.uniform(lo, hi) }
+                                        }
+                                    }
+                                }
+                                try plans.withPlain(shape) { try $0.predict(buffer, batch: n, into: out + start * classes) }
+                            }
+                            start += n
                         }
                     }
                 }
             }
-            let images = Tensor(uncheckedShape: [n, c, h, w], scalars: batch)
-            let out = try ad.map { try $0.logits(images: images, masks: batchMasks) } ?? model.predict(images)
-            classes = out.shape[1]
-            rows += out.scalars
-            start += n
         }
         return Tensor(uncheckedShape: [k, classes], scalars: rows)
+    }
+
+    /// Mutant `i` = `mask_i ? image : fill` per pixel and channel: a select the compiler
+    /// vectorises (no branch per element).
+    static func compose(_ image: UnsafePointer<Float>, _ fill: UnsafePointer<Float>, _ masks: UnsafePointer<Float>,
+                        _ n: Int, _ c: Int, _ plane: Int, into out: UnsafeMutablePointer<Float>) {
+        for i in 0..<n {
+            let m = masks + i * plane
+            for ch in 0..<c {
+                let dst = out + (i * c + ch) * plane, src = image + ch * plane, f = fill + ch * plane
+                for j in 0..<plane { dst[j] = m[j] != 0 ? src[j] : f[j] }
+            }
+        }
     }
 
     /// Softmax probabilities `[k, classes]` (see ``logits(image:masks:removal:seed:)``).
@@ -90,9 +128,10 @@ public struct MaskedClassifier {
         softmaxRows(try logits(image: image, masks: masks, removal: removal, seed: seed))
     }
 
-    /// Plain logits of one image `[classes]`.
+    /// Plain logits of one image `[classes]` (through the plan).
     public func logits(image: Tensor) throws -> [Float] {
-        try model.predict(try Self.single(image)).scalars
+        let x = try Self.single(image)
+        return try plans.withPlain(Array(x.shape.dropFirst())) { try $0.predict(x) }.scalars
     }
 
     static func single(_ image: Tensor) throws -> Tensor {
@@ -101,6 +140,66 @@ public struct MaskedClassifier {
             throw GlassboxError.shapeMismatch("expected one image [C, H, W] or [1, C, H, W], got \(image.shape)")
         }
         return image
+    }
+}
+
+/// The compiled forms of one image model, per image shape, with a free list of copies so that
+/// concurrent callers never wait on one another's plan.
+final class PlanPool: @unchecked Sendable {
+    private let model: any Layer
+    private let lock = NSLock()
+    private var plain: [[Int]: (prototype: InferencePlan, free: [InferencePlan])] = [:]
+    /// nil prototype: the model's deactivations do not map onto a plan (reference walk instead).
+    private var convAD: [String: (prototype: ActivationDeactivationPlan?, free: [ActivationDeactivationPlan])] = [:]
+
+    init(model: any Layer) { self.model = model }
+
+    /// Logits per image for samples of `shape` (throws unless the model maps an image to a vector).
+    func classes(_ shape: [Int]) throws -> Int {
+        try withPlain(shape) { plan in
+            guard plan.outputShape.count == 1 else {
+                throw GlassboxError.shapeMismatch("an image classifier must return logits [n, classes], got [n] + \(plan.outputShape)")
+            }
+            return plan.outputCount
+        }
+    }
+
+    func withPlain<T>(_ shape: [Int], _ body: (InferencePlan) throws -> T) throws -> T {
+        let plan: InferencePlan = try lock.withLock {
+            if var entry = plain[shape] {
+                let p = entry.free.popLast() ?? entry.prototype.copy()
+                plain[shape] = entry
+                return p
+            }
+            let prototype = try model.compiledForInference(sampleShape: shape)
+            plain[shape] = (prototype, [])
+            return prototype.copy()
+        }
+        defer { lock.withLock { plain[shape]!.free.append(plan) } }
+        return try body(plan)
+    }
+
+    func withActivationDeactivation<T>(_ variant: ActivationDeactivation.Variant, _ shape: [Int],
+                                       _ body: (ActivationDeactivationPlan?) throws -> T) throws -> T {
+        let key = "\(variant.rawValue) \(shape)"
+        let plan: ActivationDeactivationPlan? = try lock.withLock {
+            if var entry = convAD[key] {
+                guard let prototype = entry.prototype else { return nil }
+                let p = entry.free.popLast() ?? prototype.copy()
+                convAD[key] = entry
+                return p
+            }
+            let prototype: ActivationDeactivationPlan?
+            do {
+                prototype = try ActivationDeactivationPlan(model: model, variant: variant, sampleShape: shape)
+            } catch is ActivationDeactivationPlan.Unsupported {
+                prototype = nil
+            }
+            convAD[key] = (prototype, [])
+            return prototype?.copy()
+        }
+        defer { if let plan { lock.withLock { convAD[key]!.free.append(plan) } } }
+        return try body(plan)
     }
 }
 

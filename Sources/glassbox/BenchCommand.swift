@@ -5,19 +5,26 @@ import Glassbox
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure the engine's speed: GEMM, MLP training, CNN training and inference.",
+        abstract: "Measure the engine's speed: GEMM, training, inference, the masked (ConvAD) forward pass and ReX maps.",
         discussion: """
             Each figure is the median of --repeats timed runs after a warm-up, with --threads workers.
             Compare with the NumPy, PyTorch and onnxruntime references measured in the same session:
               benchmarks/run.sh
+            The ConvAD figures time the masked forward pass of the benchmark CNN (batch 64, one random
+            keep-rectangle per image) against the plain plan, interleaved. The ReX figures first train the
+            plain conv net for one epoch on the bundled Fashion-MNIST sample, then time responsibility
+            maps (20 iterations) of 8 test images (--skip-rex leaves them out).
             Example: glassbox bench --json
+            Example: glassbox bench --inference-only --repeats 7
             """
     )
 
     @Option(help: "Worker threads for the kernels.") var threads = 2
     @Option(help: "Timed runs per figure (the median is reported).") var repeats = 5
     @Flag(help: "Print one JSON object instead of a table.") var json = false
-    @Flag(help: "Measure only the inference figures (CNN and MLP).") var inferenceOnly = false
+    @Flag(help: "Measure only the inference figures (CNN, MLP, ConvAD, ReX).") var inferenceOnly = false
+    @Flag(help: "Skip the ReX figures (they train a small CNN on the bundled Fashion-MNIST sample first, a few seconds).")
+    var skipRex = false
     @Option(help: ArgumentHelp("Write the benchmark CNN and MLP as cnn.safetensors and mlp.safetensors into this directory and exit.",
                                valueName: "directory"))
     var writeModels: String?
@@ -35,6 +42,16 @@ struct BenchCommand: ParsableCommand {
         var cnn_infer_plan_images_per_s_256: Double
         var mlp_infer_rows_per_s_1024: Double
         var mlp_infer_call_us_1: Double
+        var convad_plain_plan_images_per_s_64: Double
+        var convad_strict_images_per_s_64: Double
+        var convad_checkpoint_images_per_s_64: Double
+        var convad_strict_cost_ratio_64: Double
+        var convad_checkpoint_cost_ratio_64: Double
+        var rex_model_test_accuracy: Double?
+        var rex_map_seconds: Double?
+        var rex_mutants_per_s: Double?
+        var rex_ad_map_seconds: Double?
+        var rex_ad_mutants_per_s: Double?
     }
 
     func run() throws {
@@ -48,6 +65,15 @@ struct BenchCommand: ParsableCommand {
             }
             Compute.threads = threads
             let training = !inferenceOnly
+            let convAD = try Benchmarks.convADImagesPerSecond(batch: 64, repeats: repeats)
+            var rex: (accuracy: Double, zero: (seconds: Double, mutantsPerSecond: Double),
+                      ad: (seconds: Double, mutantsPerSecond: Double))?
+            if !skipRex {
+                let trained = try Benchmarks.rexBenchmarkModel()
+                rex = (Double(trained.accuracy), try Benchmarks.rexMapSeconds(model: trained.model, images: trained.images),
+                       try Benchmarks.rexMapSeconds(model: trained.model, images: trained.images,
+                                                    removal: .activationDeactivation(.strict)))
+            }
             let figures = Figures(
                 threads: threads,
                 gemm_gflops_256: training ? Benchmarks.gemmGFLOPs(n: 256, repeats: repeats) : nil,
@@ -60,7 +86,17 @@ struct BenchCommand: ParsableCommand {
                 cnn_infer_plan_images_per_s_64: try Benchmarks.cnnInferencePlanImagesPerSecond(batch: 64, repeats: repeats),
                 cnn_infer_plan_images_per_s_256: try Benchmarks.cnnInferencePlanImagesPerSecond(batch: 256, repeats: repeats),
                 mlp_infer_rows_per_s_1024: try Benchmarks.mlpInferenceRowsPerSecond(batch: 1024, repeats: repeats),
-                mlp_infer_call_us_1: try Benchmarks.mlpInferenceMicrosecondsPerCall(batch: 1, repeats: repeats))
+                mlp_infer_call_us_1: try Benchmarks.mlpInferenceMicrosecondsPerCall(batch: 1, repeats: repeats),
+                convad_plain_plan_images_per_s_64: convAD.plain,
+                convad_strict_images_per_s_64: convAD.strict,
+                convad_checkpoint_images_per_s_64: convAD.checkpoint,
+                convad_strict_cost_ratio_64: convAD.plain / convAD.strict,
+                convad_checkpoint_cost_ratio_64: convAD.plain / convAD.checkpoint,
+                rex_model_test_accuracy: rex?.accuracy,
+                rex_map_seconds: rex?.zero.seconds,
+                rex_mutants_per_s: rex?.zero.mutantsPerSecond,
+                rex_ad_map_seconds: rex?.ad.seconds,
+                rex_ad_mutants_per_s: rex?.ad.mutantsPerSecond)
             if json {
                 try printJSON(figures)
                 return
@@ -80,6 +116,16 @@ struct BenchCommand: ParsableCommand {
             row("CNN inference (plan), batch 256", figures.cnn_infer_plan_images_per_s_256, "images/s")
             row("MLP inference (plan), batch 1024", figures.mlp_infer_rows_per_s_1024, "rows/s")
             row("MLP inference (plan), batch 1", figures.mlp_infer_call_us_1, "µs/call", "%10.2f")
+            row("CNN plain plan, batch 64 (ConvAD run)", figures.convad_plain_plan_images_per_s_64, "images/s")
+            row("CNN ConvAD strict, batch 64", figures.convad_strict_images_per_s_64, "images/s")
+            row("CNN ConvAD checkpoint, batch 64", figures.convad_checkpoint_images_per_s_64, "images/s")
+            row("ConvAD strict cost / plain", figures.convad_strict_cost_ratio_64, "×", "%10.2f")
+            row("ConvAD checkpoint cost / plain", figures.convad_checkpoint_cost_ratio_64, "×", "%10.2f")
+            row("ReX model test accuracy", figures.rex_model_test_accuracy.map { $0 * 100 }, "%", "%10.1f")
+            row("ReX map, 28×28, 20 iterations", figures.rex_map_seconds, "s", "%10.3f")
+            row("ReX mutant evaluation", figures.rex_mutants_per_s, "images/s")
+            row("ReX map with strict ConvAD", figures.rex_ad_map_seconds, "s", "%10.3f")
+            row("ReX mutant evaluation, ConvAD", figures.rex_ad_mutants_per_s, "images/s")
         }
     }
 }

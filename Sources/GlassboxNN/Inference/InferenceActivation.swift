@@ -89,4 +89,62 @@ public struct InferenceActivation {
             }
         }
     }
+
+    /// Switches off image units: sets every channel of pixel `(y, x)` of sample `i` to `+0`
+    /// wherever `keep[(i·H + y)·W + x] == 0`, one byte per pixel of the chunk's samples (offset
+    /// a whole-batch mask by `samples.lowerBound` images). A select, not a product, so kept
+    /// values stay bit for bit and non-finite occluded values cannot leak as NaN. Throws unless
+    /// the samples are images `[C, H, W]`. Cost: one pass over the occluded pixels' channels.
+    public func deactivate(keeping keep: UnsafePointer<UInt8>) throws {
+        guard shape.count == 3 else {
+            throw GlassboxError.shapeMismatch("InferenceActivation '\(path)': a spatial mask needs image samples [C, H, W], got \(shape)")
+        }
+        let (c, h, w) = (shape[0], shape[1], shape[2])
+        for i in 0..<samples.count {
+            let m = keep + i * h * w, sample = storage + i * sampleStride
+            switch layout {
+            case .channelsLast(let padding):
+                let g = ImageGeometry(c: c, h: h, w: w, ph: padding.height, pw: padding.width)
+                for y in 0..<h {
+                    let row = sample + g.interior + y * g.rowStride, mrow = m + y * w
+                    var x = 0
+                    while x < w {
+                        // Zero each run of occluded pixels with one fill (they are contiguous).
+                        guard mrow[x] == 0 else { x += 1; continue }
+                        var end = x + 1
+                        while end < w && mrow[end] == 0 { end += 1 }
+                        (row + x * c).update(repeating: 0, count: (end - x) * c)
+                        x = end
+                    }
+                }
+            case .canonical:
+                for ch in 0..<c {
+                    let plane = sample + ch * h * w
+                    for k in 0..<h * w { plane[k] = m[k] != 0 ? plane[k] : 0 }
+                }
+            case .channelsLastFlat:
+                throw GlassboxError.shapeMismatch("InferenceActivation '\(path)': a flattened image has no spatial layout to mask")
+            }
+        }
+    }
+
+    /// Multiplies every value of sample `i` by `factors[i]` (one factor per sample of the chunk;
+    /// offset a whole-batch array by `samples.lowerBound`). Factors equal to 1 leave their sample
+    /// untouched.
+    public func scale(bySampleFactors factors: UnsafePointer<Float>) {
+        let per = shape.reduce(1, *)
+        for i in 0..<samples.count where factors[i] != 1 {
+            let f = factors[i], sample = storage + i * sampleStride
+            switch layout {
+            case .canonical, .channelsLastFlat:
+                for k in 0..<per { sample[k] *= f }
+            case .channelsLast(let padding):
+                let g = ImageGeometry(c: shape[0], h: shape[1], w: shape[2], ph: padding.height, pw: padding.width)
+                for y in 0..<g.h {
+                    let row = sample + g.interior + y * g.rowStride
+                    for k in 0..<g.w * g.c { row[k] *= f }
+                }
+            }
+        }
+    }
 }

@@ -52,8 +52,9 @@ public final class InferencePlan: @unchecked Sendable {
     /// Below this much work per worker a call runs on the calling thread (handing a chunk to
     /// another core costs about a microsecond; 1 MFLOP is ≳ 10 µs of kernel time).
     static let minimumFlopsPerWorker = 1_000_000
-    /// Largest chunk of samples a worker pushes through the steps at once: large enough to
-    /// amortise reading each dense layer's weights, small enough to keep activations in cache.
+    /// Largest chunk of image samples a worker pushes through the steps at once: large enough to
+    /// amortise reading each dense layer's weights, small enough to keep activations in cache
+    /// (narrow models take larger chunks, see `PlanProgram.chunkLimit`).
     static let maximumChunk = 64
 
     /// Compiles `model` for samples of `sampleShape`, keeping the outputs of the `observing`
@@ -159,7 +160,7 @@ public final class InferencePlan: @unchecked Sendable {
         let workers = program.mixesSamples ? 1
             : Swift.min(Compute.threads, batch, Swift.max(1, batch * program.flopsPerSample / InferencePlan.minimumFlopsPerWorker))
         let capacity = program.mixesSamples ? batch
-            : Swift.min(InferencePlan.maximumChunk, (batch + workers - 1) / workers)
+            : Swift.min(program.chunkLimit, (batch + workers - 1) / workers)
         while workspaces.count < workers { workspaces.append(PlanWorkspace(program)) }
         for w in 0..<workers { workspaces[w].reserve(capacity) }
         if workers == 1 {

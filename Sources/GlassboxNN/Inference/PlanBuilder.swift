@@ -264,6 +264,14 @@ final class PlanBuilder {
             steps.append(ChannelAffineStep(input: xi, output: y, scale: scale, shift: shift, layerPaths: paths,
                                            summary: "\(bn.spec.type) (running statistics)"))
             return y
+        case let sa as ScoresActivation where x.shape == [sa.numFeatures]:
+            // y = w ⊙ x with the weights of the moment the plan is built: a per-feature scale.
+            let w = try sa.weights
+            let xi = try canonical(x)
+            let y = makeValue(xi.shape, .canonical)
+            steps.append(ChannelAffineStep(input: xi, output: y, scale: w, shift: [Float](repeating: 0, count: w.count),
+                                           layerPaths: paths, summary: "feature scores (w ⊙ x)"))
+            return y
         case is BatchNorm:
             // Batch statistics (no running ones): the result depends on the whole batch.
             return try fallback(layer, path: path, x, mixesSamples: true)

@@ -11,6 +11,10 @@ final class PlanProgram: @unchecked Sendable {
     let mixesSamples: Bool
     /// Index of the step producing each value id (nil for the input and views).
     let producer: [Int?]
+    /// Most samples a worker pushes through the steps at once: 64 for images (their activations
+    /// fill the caches), more for narrow models such as MLPs so that per-step overhead is paid
+    /// once per few hundred rows; the activations of a chunk stay within ~64 KiB per buffer.
+    let chunkLimit: Int
 
     init(steps: [PlanStep], values: [PlanValue], input: PlanValue, output: PlanValue) {
         (self.steps, self.input, self.output) = (steps, input, output)
@@ -18,6 +22,7 @@ final class PlanProgram: @unchecked Sendable {
         for (i, step) in steps.enumerated() { producer[step.output.id] = i }
         self.producer = producer
         bufferSizes = PlanProgram.assignBuffers(steps, values)
+        chunkLimit = Swift.max(InferencePlan.maximumChunk, Swift.min(512, 16_384 / Swift.max(1, bufferSizes.max() ?? 1)))
         scratchFloats = steps.map(\.scratchFloats).max() ?? 0
         flopsPerSample = steps.reduce(0) { $0 + $1.flopsPerSample }
         mixesSamples = steps.contains { $0.mixesSamples }
