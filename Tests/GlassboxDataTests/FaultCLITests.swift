@@ -82,6 +82,7 @@ import Glibc
         Writer(name: "explain-image: map .npy", fileName: "map.npy"),
         Writer(name: "explain-image: map .pgm", fileName: "map.pgm"),
         Writer(name: "generate: data .csv", fileName: "generated.csv"),
+        Writer(name: "report: page .html", fileName: "report.html"),
     ]
 
     /// The disk fills up part-way through the write (`ulimit -f 1`: 512 bytes, then EFBIG): the
@@ -114,6 +115,11 @@ import Glibc
             try ImageModelFile.save(net, normalizer: try ChannelNormalizer.fit(pixels), classNames: ["a", "b", "c"], to: model)
             try PNM.write(pixels, to: image)
             arguments = ["explain-image", "--model", model.path, "--image", image.path, "--method", "occlusion", "--quiet", "--out", out.path]
+        case "report.html":
+            // Results to rebuild the page from: the demo's, on its reduced size.
+            let demo = try CLIProcess.run(["demo", "--quick", "--quiet", "--out", dir.url.path], timeout: 120)
+            try #require(demo.status == 0, "\(demo)")
+            arguments = ["report", "--from", dir.file("glassbox-results.json").path, "--quiet", "--out", out.path]
         default:
             arguments = ["generate", "--features", "6", "--informative", "3", "--samples", "300", "--out", out.path]
         }
