@@ -13,7 +13,9 @@ public struct CSVLimits: Sendable, Equatable {
     /// Most fields in one record.
     public var maxFields: Int = 100_000
 
+    /// The default limits (1 GiB files, 1 MiB fields, 16 MiB records, 100 000 fields).
     public init() {}
+    /// The default limits, shared by readers that are not given any.
     public static let `default` = CSVLimits()
 }
 
@@ -27,6 +29,7 @@ public struct CSVRecord: Sendable, Equatable {
     /// quoted fields spanning lines.
     public var line: Int
 
+    /// A record of `fields` at 1-based record number `row`, starting on physical line `line`.
     public init(fields: [String], row: Int, line: Int) {
         self.fields = fields
         self.row = row

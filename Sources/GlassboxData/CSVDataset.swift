@@ -26,6 +26,7 @@ public struct CSVDatasetOptions: Sendable, Equatable {
     /// `numeric` and `imputation`, which the encoding already decides.
     public var encoding: TabularEncoding?
 
+    /// The strict defaults: no imputation, column kinds inferred, at most 100 categories.
     public init() {}
 }
 
@@ -33,11 +34,14 @@ public struct CSVDatasetOptions: Sendable, Equatable {
 /// categorical ones), the imputation fills and the classes. `Codable`, so it can be stored with a
 /// model and reused to load new data identically (``CSVDatasetOptions/encoding``).
 public struct TabularEncoding: Codable, Sendable, Equatable {
+    /// How the columns map to features: one group per numeric column or one-hot categorical column.
     public var featureGroups: [FeatureGroup]
+    /// The fills for missing cells (nil: missing cells are errors).
     public var imputer: Imputer?
     /// The classes labels index; new data may hold any subset of them (even one).
     public var classNames: [String]?
 
+    /// An encoding of the given groups, fills and classes.
     public init(featureGroups: [FeatureGroup], imputer: Imputer? = nil, classNames: [String]? = nil) {
         self.featureGroups = featureGroups
         self.imputer = imputer

@@ -12,10 +12,15 @@ public enum PNM {
     /// Largest accepted `width · height · channels` (64 Mi samples).
     public static let maxSamples = 1 << 26
 
+    /// Reads a PGM or PPM file as `[1, C, H, W]` with samples in 0…1. Throws if the file cannot
+    /// be read, is larger than the sample bound allows, or is malformed (see ``decode(_:path:)``).
     public static func read(from url: URL) throws -> Tensor {
         try decode(FileData.read(url, maxBytes: 16 * maxSamples + 4096), path: url.path)
     }
 
+    /// Decodes the bytes of a PGM or PPM image as `[1, C, H, W]` with samples in 0…1; `path`
+    /// names the source in errors. Throws ``GlassboxError/badFile(path:location:problem:)`` with
+    /// the byte offset of the first problem. Cost: O(bytes).
     public static func decode(_ data: Data, path: String) throws -> Tensor {
         let bytes = [UInt8](data)
         var pos = 0
@@ -129,6 +134,9 @@ public enum PNM {
         return data
     }
 
+    /// Writes `image` (`[C, H, W]` or `[1, C, H, W]`, C = 1 or 3, values in 0…1) to `url` as
+    /// binary PGM or PPM (see ``encode(_:)``), atomically. Throws on another shape or a write
+    /// failure.
     public static func write(_ image: Tensor, to url: URL) throws {
         try AtomicFile.write(try encode(image), to: url)
     }

@@ -50,16 +50,22 @@ public struct KernelSHAP: LocalExplainer {
         }
     }
 
+    /// Background rows defining the absent-player values and `φ₀ = E f(background)`.
     public var background: Background
     /// Players (default: one per feature).
     public var players: Players?
     /// Coalitions per explained row (nil: `2·M + 2048` for a row with `M` varying players);
     /// capped at `2^M − 2`.
     public var budget: Int?
+    /// Feature selection before the regression (default ``Regularization/none``).
     public var regularization: Regularization
+    /// Seed of the coalition sampling; each row's generator is derived from it and the row, so
+    /// the attributions are reproducible.
     public var seed: UInt64
+    /// The method's name in explanations and audits.
     public var method: String { "kernel-shap" }
 
+    /// An explainer against `background`; see the properties for the parameters.
     public init(background: Background, players: Players? = nil, budget: Int? = nil,
                 regularization: Regularization = .none, seed: UInt64 = 0) {
         self.background = background
@@ -69,6 +75,10 @@ public struct KernelSHAP: LocalExplainer {
         self.seed = seed
     }
 
+    /// Kernel SHAP values of every row of `rows` (`[n, model.features]`): an explanation with
+    /// values `[n, outputs, players]` and an audit of the seed, evaluations and wall time. Throws
+    /// when `rows` does not fit the model, the players or background do not match it, or
+    /// `budget` is below the number of players. Cost: see the type's documentation.
     public func explain(_ rows: Tensor, model: PredictionFunction) throws -> Explanation {
         let start = DispatchTime.now().uptimeNanoseconds
         try model.checkInput(rows, "rows to explain")

@@ -38,11 +38,16 @@ import GlassboxNN
 /// Cost: compiled, the plan's forward pass times 1.1–1.25 (benchmark CNN, batch 64); the walk,
 /// the training-path forward plus a few passes over each activation and `O(n·H·W·k²)` mask work.
 public struct ActivationDeactivation {
+    /// Which layer rules apply (see the table above): ``strict`` keeps the logits independent
+    /// of occluded pixels; ``checkpoint`` deactivates only at checkpoints (pools, residual joins,
+    /// the pooled mean and flatten) and leaks within a stage.
     public enum Variant: String, Sendable, Hashable, CaseIterable, Codable {
         case strict, checkpoint
     }
 
+    /// The classifier evaluated, unchanged.
     public let model: any Layer
+    /// The rule set used.
     public let variant: Variant
     private let cache = CompiledCache()
 

@@ -14,13 +14,23 @@ import GlassboxData
 /// Cost per image and removal: one ReX run (≤ 14·iterations·depth evaluations), the extraction
 /// (≤ 100), and the robustness fills.
 public enum ActivationDeactivationExperiment {
+    /// One removal operator's scores on one dataset and model: mean and sample sd over images.
     public struct Row: Codable, Sendable {
+        /// Dataset name, model name and the removal operator's description.
         public var dataset: String, model: String, removal: String
+        /// Images explained.
         public var images: Int
+        /// Explanation size: fraction of the image's pixels in the sufficient explanation, in
+        /// [0, 1]; lower is better.
         public var size_mean: Double, size_sd: Double
+        /// Robustness: fraction of refill contexts under which the explanation alone keeps the
+        /// target as top-1, in [0, 1]; higher is better.
         public var robustness_mean: Double, robustness_sd: Double
+        /// Confidence drop-off `p_c(x) − p_c(explanation only)`; lower is better (can be negative).
         public var dropoff_mean: Double, dropoff_sd: Double
+        /// Model evaluations spent on the maps and extractions, summed over images.
         public var evaluations: Int
+        /// Wall time for this removal over all images, in seconds.
         public var seconds: Double
         /// ConvAD rows only: how much the logits still depend on the occluded pixels under the
         /// explanation's own mask — mean `|Δ logit|` over images, classes and `leakageFills`
@@ -28,6 +38,7 @@ public enum ActivationDeactivationExperiment {
         /// and that mean divided by the mean `|logit|` of the masked image. 0 for the strict
         /// variant by construction; the checkpoint variant's measured leak.
         public var leakage_mean: Double?, leakage_sd: Double?
+        /// Mean over images of the leakage divided by the mean `|logit|` of the masked image.
         public var relative_leakage_mean: Double?
     }
 

@@ -101,6 +101,7 @@ public final class ActivationDeactivationPlan: @unchecked Sendable {
         deinit { release() }
     }
 
+    /// The ConvAD rule set compiled into the plan.
     public let variant: ActivationDeactivation.Variant
     /// Shape of one input image `[C, H, W]`.
     public let sampleShape: [Int]
@@ -154,6 +155,7 @@ public final class ActivationDeactivationPlan: @unchecked Sendable {
 
     /// Thrown for models whose deactivations do not map onto plan observers (see ``init(model:variant:sampleShape:)``).
     public struct Unsupported: Error, CustomStringConvertible {
+        /// Names the layer or construct that cannot be compiled.
         public let description: String
     }
 

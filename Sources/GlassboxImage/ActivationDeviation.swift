@@ -14,8 +14,11 @@ import GlassboxNN
 public struct ActivationDeviation: Sendable, Codable, Equatable {
     /// One layer's deviations.
     public struct LayerDeviation: Sendable, Codable, Equatable {
+        /// Dotted path of the layer.
         public var path: String
+        /// Mean `‖h̃_i − h‖₂ / ‖h‖₂` over the perturbed images (≥ 0; lower is better).
         public var relativeNorm: Double
+        /// Mean `Σ_j relu(h̃_ij − h_j) / Σ_j h_j` over the perturbed images (≥ 0; lower is better).
         public var excess: Double
     }
 

@@ -6,6 +6,9 @@ import GlassboxNN
 /// target's probability `p_c(x) − p_c(x with patch removed)`, averaged over the patches covering it.
 /// Cost: `⌈(H−window)/stride+1⌉ · ⌈(W−window)/stride+1⌉` evaluations (windows clipped to the image).
 public enum Occlusion {
+    /// The occlusion map `[H, W]` of `image` (`[C, H, W]` or `[1, C, H, W]`) for `target` (nil:
+    /// the model's top-1 on the image). `seed` drives a noise removal. Throws for a non-positive
+    /// `window` or `stride`, or an image the model cannot take. Cost: see the type's documentation.
     public static func explain(_ classifier: MaskedClassifier, image: Tensor, target: Int? = nil, window: Int = 4,
                                stride: Int = 2, removal: Removal = .constant(0), seed: UInt64 = 0) throws -> AttributionMap {
         let start = Date()
@@ -44,6 +47,10 @@ public enum Occlusion {
 /// applies; the random shift keeps the boundaries at sub-cell positions.
 /// Cost: `N` evaluations.
 public enum RISE {
+    /// The RISE map `[H, W]` of `image` (`[C, H, W]` or `[1, C, H, W]`) for `target` (nil: the
+    /// model's top-1) from `count` masks of `cells × cells` cells, each kept with
+    /// `keepProbability` in (0, 1]; `seed` draws the masks and any noise. Throws for an invalid
+    /// count, cell number or probability. Cost: `count` evaluations.
     public static func explain(_ classifier: MaskedClassifier, image: Tensor, target: Int? = nil, masks count: Int = 500,
                                cells: Int = 7, keepProbability: Float = 0.5, removal: Removal = .constant(0),
                                seed: UInt64 = 0) throws -> AttributionMap {

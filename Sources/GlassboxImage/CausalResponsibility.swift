@@ -5,11 +5,15 @@ import GlassboxNN
 public struct AttributionMap: Sendable {
     /// Scores `[H, W]`, higher = more important.
     public var map: Tensor
+    /// The class index explained.
     public var target: Int
     /// Model evaluations (mutants) spent.
     public var evaluations: Int
+    /// Wall time to compute the map, in seconds.
     public var seconds: Double
+    /// Seed the map was computed with (randomised methods are reproducible with it).
     public var seed: UInt64
+    /// The method that made the map, e.g. `occlusion(zero)`.
     public var method: String
 }
 
@@ -32,20 +36,29 @@ public struct AttributionMap: Sendable {
 /// (`Compute.parallelFor`), each from its own seed split off ``Options/seed``, and are summed in
 /// order, so the map is bit-identical for a seed.
 public enum CausalResponsibility {
+    /// Settings of ``explain(_:image:target:options:)``.
     public struct Options: Sendable {
+        /// Independent iterations averaged into the map.
         public var iterations = 20
+        /// Most box splits per iteration.
         public var treeDepth = 10
         /// Smallest box side that is still split; nil = ReX's 10 px scaled to the image:
         /// 10 for images ≥ 100 px a side, else max(1, min(H, W)/14) (2 on 28×28, 1 on 8×8).
         public var minBoxSize: Int?
+        /// How occluded pixels are removed from the mutants (default: the constant 0, the training
+        /// mean in normalised space).
         public var removal: Removal = .constant(0)
+        /// Seed the iterations' random split points (and any noise removal) derive from.
         public var seed: UInt64 = 0
+        /// Options with ReX's defaults: 20 iterations of depth 10, removal by the constant 0.
         public init(iterations: Int = 20, treeDepth: Int = 10, minBoxSize: Int? = nil, removal: Removal = .constant(0),
                     seed: UInt64 = 0) {
             (self.iterations, self.treeDepth, self.minBoxSize, self.removal, self.seed) =
                 (iterations, treeDepth, minBoxSize, removal, seed)
         }
 
+        /// The minimum box side used when ``minBoxSize`` is nil: 10 for images at least 100 px a
+        /// side, else `max(1, min(H, W)/14)`.
         public static func defaultMinBoxSize(height: Int, width: Int) -> Int {
             min(height, width) >= 100 ? 10 : max(1, min(height, width) / 14)
         }

@@ -58,6 +58,7 @@ public enum FEI {
         /// Seed of the logit initialisation and the jitter.
         public var seed: UInt64
 
+        /// A configuration; the defaults are those of `glassbox experiment fei`.
         public init(gridSize: Int? = nil, iterations: Int = 60, fractions: Int = 8, jitter: Bool = true,
                     learningRate: Float = 0.1, initialTemperature: Float = 0.5, finalTemperature: Float = 0.05,
                     clipping: Bool = true, clipDeletion: Bool = true, blurSigma: Float? = nil, deletion: DeletionBaseline = .zero, seed: UInt64 = 0) {

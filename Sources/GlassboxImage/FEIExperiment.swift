@@ -23,12 +23,20 @@ public enum FEIExperiment {
 
     /// One method's scores on one dataset and model: mean and sample sd over images.
     public struct Row: Codable, Sendable {
+        /// Dataset name, model name and the method's raw value.
         public var dataset: String, model: String, method: String
+        /// Images explained.
         public var images: Int
+        /// Insertion AUC (blur → image), in [0, 1]; higher is better.
         public var insertion_mean: Double, insertion_sd: Double
+        /// Deletion AUC (image → zeros), in [0, 1]; lower is better.
         public var deletion_mean: Double, deletion_sd: Double
+        /// Insertion AUC minus deletion AUC, in [−1, 1]; higher is better.
         public var gap_mean: Double, gap_sd: Double
+        /// Activation deviation (relative norm, averaged over layers) along the insertion path; lower
+        /// is better.
         public var deviation_mean: Double, deviation_sd: Double
+        /// Excess activation (averaged over layers) along the insertion path; lower is better.
         public var excess_mean: Double, excess_sd: Double
         /// Mean relative-norm deviation per layer path.
         public var deviation_by_layer: [String: Double]
@@ -42,14 +50,20 @@ public enum FEIExperiment {
 
     /// Settings of the run.
     public struct Options: Sendable {
+        /// Methods run, in this order.
         public var methods: [Method] = [.fei, .feiNoClipping, .saliency, .integratedGradients, .occlusion, .rise,
                                         .responsibility, .random]
         /// FEI's configuration (clipping is set per method).
         public var fei = FEI.Configuration()
+        /// Masks per RISE map.
         public var riseMasks = 500
+        /// Iterations per causal-responsibility (ReX) map.
         public var responsibilityIterations = 20
+        /// Interpolation steps of integrated gradients.
         public var integratedGradientSteps = 32
+        /// Base seed; image `i` is explained with `seed + i`.
         public var seed: UInt64 = 0
+        /// The defaults: every method except the ablations `fei-insertion-clipping` and `fei-ad`.
         public init() {}
     }
 

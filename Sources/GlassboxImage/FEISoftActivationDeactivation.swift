@@ -22,6 +22,7 @@ import GlassboxNN
 /// clipping) see every ReLU; the ReLU after a residual sum is hooked at the block's path.
 /// Cost: the plain forward plus the mask's erosion pools and one multiply per activation.
 public struct FEISoftActivationDeactivation {
+    /// The classifier evaluated, unchanged.
     public let model: any Layer
 
     /// Checks the model has only layers ConvAD supports (throws naming the first other one).

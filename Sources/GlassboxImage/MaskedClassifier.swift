@@ -15,7 +15,9 @@ import GlassboxData
 /// results do not depend on the batch split, and noise is drawn in mutant order.
 /// Cost: `k` model evaluations per call.
 public struct MaskedClassifier {
+    /// The classifier queried.
     public let model: any Layer
+    /// Mutants per plan call (at least 1); does not change results.
     public var batchSize: Int
     private let plans: PlanPool
 

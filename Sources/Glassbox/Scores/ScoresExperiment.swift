@@ -17,19 +17,26 @@ import Foundation
 public enum ScoresExperiment {
     /// One synthetic task.
     public struct Setting: Codable, Sendable, Equatable {
+        /// Short identifier of the setting ("a", "b", "a-redundant").
         public var name: String
+        /// Column counts by role: informative, redundant (linear combinations of informative ones),
+        /// repeated (copies of informative or redundant ones) and pure noise.
         public var informative: Int, redundant: Int, repeated: Int, noise: Int
+        /// Rows generated.
         public var samples: Int
         /// Half the distance between cluster centres per informative axis, and the fraction of
         /// labels replaced at random (`class_sep`, `flip_y`).
         public var classSep: Double, flipY: Double
 
+        /// A setting with the given column counts; the other defaults are scikit-learn's apart from
+        /// the row count.
         public init(name: String, informative: Int, redundant: Int = 0, repeated: Int = 0, noise: Int,
                     samples: Int = 1000, classSep: Double = 1, flipY: Double = 0.01) {
             (self.name, self.informative, self.redundant, self.repeated, self.noise) = (name, informative, redundant, repeated, noise)
             (self.samples, self.classSep, self.flipY) = (samples, classSep, flipY)
         }
 
+        /// Total number of feature columns.
         public var features: Int { informative + redundant + repeated + noise }
 
         /// `10 features: 5 informative + 5 noise`.
@@ -56,8 +63,11 @@ public enum ScoresExperiment {
 
     /// What to run.
     public struct Configuration: Sendable {
+        /// Synthetic tasks to run (default: ``paperSettings``).
         public var settings = ScoresExperiment.paperSettings
+        /// Seeds; each one draws its own dataset, split, initial weights and shuffling.
         public var seeds: [UInt64] = Array(1...5)
+        /// Model families trained, each with and without the layer.
         public var families: [TabularModel.Family] = [.mlp, .transformer]
         /// Training options shared by all runs (family, scores and seed are set per run).
         public var options = TabularModel.Options()
@@ -65,10 +75,12 @@ public enum ScoresExperiment {
         public var topK = 5
         /// Fixed epoch counts of the overhead measurement, and how many interleaved repeats.
         public var overheadEpochs: [TabularModel.Family: Int] = [.mlp: 300, .transformer: 10]
+        /// Interleaved repeats of the overhead measurement (the median is reported).
         public var overheadRepeats = 5
         /// Kernel SHAP on every trained model (nil: skip): the post-hoc ranking the layer's is
         /// compared with, and its cost.
         public var kernelShap: KernelShapSettings? = KernelShapSettings()
+        /// The paper's protocol with the defaults above.
         public init() {}
     }
 
@@ -78,9 +90,13 @@ public enum ScoresExperiment {
     /// Its global ranking is mean |φ| over rows and classes. Cost per model:
     /// `rows × budget × background` model rows.
     public struct KernelShapSettings: Codable, Sendable, Equatable {
+        /// Test rows explained per model (all when the test split is smaller).
         public var rows = 100
+        /// Training rows in the background sample.
         public var background = 100
+        /// Coalitions per explained row; nil = Kernel SHAP's default `2·features + 2048`.
         public var budget: Int?
+        /// Settings with the given sizes; the defaults explain 100 rows against 100 background rows.
         public init(rows: Int = 100, background: Int = 100, budget: Int? = nil) {
             (self.rows, self.background, self.budget) = (rows, background, budget)
         }
@@ -88,6 +104,7 @@ public enum ScoresExperiment {
 
     /// Kernel SHAP's global ranking of the trained models of one cell, over seeds.
     public struct KernelShapColumn: Codable, Sendable, Equatable {
+        /// The Kernel SHAP settings the column was computed with.
         public var settings: KernelShapSettings
         /// Rows explained per model (fewer than asked when the test split is smaller).
         public var rows: Int
@@ -106,9 +123,12 @@ public enum ScoresExperiment {
 
     /// Mean and sample standard deviation (n − 1; 0 for one value) over seeds.
     public struct Statistic: Codable, Sendable, Equatable {
+        /// Mean and sample standard deviation of `values`.
         public var mean: Double, sd: Double
+        /// The per-seed values, in seed order.
         public var values: [Double]
 
+        /// The statistic of `values` (mean 0, sd 0 for an empty list).
         public init(_ values: [Double]) {
             let n = Double(values.count)
             let mean = values.reduce(0, +) / max(n, 1)
@@ -127,13 +147,18 @@ public enum ScoresExperiment {
 
     /// One (setting, model, with/without layer) cell, aggregated over seeds.
     public struct Row: Codable, Sendable {
+        /// Name of the ``Setting``.
         public var setting: String
+        /// Model family trained.
         public var family: TabularModel.Family
+        /// Whether the model has a ScoresActivation layer in front.
         public var scores: Bool
+        /// Test accuracy (fraction in [0, 1]) per seed.
         public var testAccuracy: Statistic
         /// Training wall time (split, scaling, training, evaluation): for a scored model, the
         /// time to its ranking.
         public var seconds: Statistic
+        /// Epochs trained per seed (fewer than configured when early stopping ends training).
         public var epochs: Statistic
         /// With the layer: the `w` and `w_i·‖W_i‖` readouts.
         public var weights: RankingQuality?, effective: RankingQuality?
@@ -155,38 +180,60 @@ public enum ScoresExperiment {
     /// ranking is, and — for the MLP — test accuracy when a plain MLP is retrained on the top-`k`
     /// features of the mean weights.
     public struct Stability: Codable, Sendable {
+        /// Name of the ``Setting``.
         public var setting: String
+        /// Model family trained.
         public var family: TabularModel.Family
+        /// Column names of the dataset, in column order.
         public var featureNames: [String]
+        /// Ground-truth role of each column (informative, redundant, repeated, noise).
         public var roles: [FeatureRole]
+        /// Rank spread of the weights readout `w` over the seeds.
         public var weights: RankStability
+        /// Rank spread of the effective importance `w_i·‖W_i‖` (nil when the model has none).
         public var effective: RankStability?
         /// Feature indices by decreasing mean weight over the seeds.
         public var meanRanking: [Int]
+        /// MLP only: test accuracy of a plain MLP retrained on the top-`k` features of ``meanRanking``
+        /// for several `k` (nil for other families).
         public var selection: [FeatureSelection.Point]?
     }
 
     /// Training time with and without the layer, same epochs and data.
     public struct Overhead: Codable, Sendable {
+        /// Model family measured.
         public var family: TabularModel.Family
+        /// Name of the ``Setting`` measured (the one with the most features).
         public var setting: String
+        /// Fixed epochs per training (early stopping off), interleaved repeats, and batch size.
         public var epochs: Int, repeats: Int, batchSize: Int
         /// Medians of the repeats: wall time, and CPU time of the process (user + system, all
         /// threads), which other processes on a shared machine disturb less.
         public var plainSeconds: Double, scoredSeconds: Double
+        /// Medians of the per-training CPU seconds without and with the layer.
         public var plainCPUSeconds: Double, scoredCPUSeconds: Double
         /// `100 · (scored / plain − 1)` of the wall times and of the CPU times.
         public var percent: Double, cpuPercent: Double
     }
 
+    /// Everything one run of ``run(_:data:log:)`` measured, with the configuration it used.
     public struct Result: Codable, Sendable {
+        /// The settings run.
         public var settings: [Setting]
+        /// The seeds run.
         public var seeds: [UInt64]
+        /// `k` of the top-`k` recall.
         public var topK: Int
+        /// Training options shared by all runs: maximum epochs, batch size, learning rate,
+        /// early-stopping patience (nil: off) and the ScoresActivation softmax temperature `τ`.
         public var epochs: Int, batchSize: Int, learningRate: Float, patience: Int?, temperature: Double
+        /// One row per (setting, family, with/without layer) cell.
         public var rows: [Row]
+        /// Seed stability of each scored model, per setting and family.
         public var stability: [Stability]
+        /// Ranking overhead per family.
         public var overhead: [Overhead]
+        /// Total wall time of the run, in seconds.
         public var seconds: Double
     }
 

@@ -4,18 +4,23 @@
 /// Cost: one ``FeatureScores/read(from:featureNames:)`` per epoch (O(d·out)), negligible next to
 /// an epoch of training.
 public final class ScoresHistory: TrainingObserver {
+    /// The model being trained, which must contain a ScoresActivation layer.
     public let model: any Layer
+    /// Feature names of each snapshot (nil: `x0`, `x1`, …).
     public let featureNames: [String]?
     /// One readout per completed epoch; `snapshots[e - 1]` is the state after epoch `e`.
     public private(set) var snapshots: [FeatureScores] = []
     /// The first error reading the scores raised (the model has no ScoresActivation), if any.
     public private(set) var error: (any Error)?
 
+    /// An observer of `model`'s training; pass it to the training call.
     public init(model: any Layer, featureNames: [String]? = nil) {
         self.model = model
         self.featureNames = featureNames
     }
 
+    /// Appends a readout of the scores after each epoch; after the first failure it records the
+    /// error in ``error`` and stops reading.
     public func epochEnded(_ record: EpochRecord, epochs: Int) {
         guard error == nil else { return }
         do { snapshots.append(try FeatureScores.read(from: model, featureNames: featureNames)) } catch { self.error = error }

@@ -5,11 +5,14 @@
 public struct ScoresStability: Sendable {
     /// The seeds, in order, and each run's final readout and test accuracy.
     public var seeds: [UInt64]
+    /// Final readout of each run, in seed order.
     public var runs: [FeatureScores]
+    /// Test accuracy (fraction in [0, 1]) of each run, in seed order.
     public var testAccuracies: [Float]
     /// Rank statistics of the weights readout `w`, and of the effective importance (nil if the
     /// model has no linear layer or tokenizer after the scores).
     public var weights: RankStability
+    /// Rank statistics of the effective importance `w_i·‖W_i‖` (nil: see ``weights``).
     public var effective: RankStability?
     /// Total wall time.
     public var seconds: Double

@@ -26,6 +26,7 @@ public struct SafeTensorsFile: Sendable, Equatable {
     /// The largest header accepted, as in the reference implementation (100 MB).
     public static let maxHeaderBytes = 100_000_000
 
+    /// A file holding `tensors`, written with the names in `order` first, and `metadata`.
     public init(tensors: [String: Tensor] = [:], order: [String] = [], metadata: [String: String] = [:]) {
         self.tensors = tensors
         self.order = order

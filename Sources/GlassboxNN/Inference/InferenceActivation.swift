@@ -14,6 +14,7 @@ public struct InferenceActivation {
     public let layout: ActivationLayout
     /// First float of the first sample; sample `i` starts `i · sampleStride` floats later.
     public let storage: UnsafeMutablePointer<Float>
+    /// Floats from one sample's start to the next's.
     public let sampleStride: Int
 
     /// A copy in canonical order, shaped `[samples.count] + shape`.

@@ -107,6 +107,7 @@ public final class InferencePlan: @unchecked Sendable {
 
     /// Floats per input sample and per output sample.
     public var sampleCount: Int { sampleShape.reduce(1, *) }
+    /// Floats per output sample (the product of `outputShape`).
     public var outputCount: Int { outputShape.reduce(1, *) }
 
     // MARK: evaluation
@@ -246,6 +247,7 @@ public final class InferencePlan: @unchecked Sendable {
         public let outputPaths: [String]
         /// Per-sample output shape and its layout in memory.
         public let outputShape: [Int]
+        /// How the output is stored in memory.
         public let outputLayout: ActivationLayout
 
         public var description: String { summary + (outputPaths.isEmpty ? "" : "  [\(outputPaths.joined(separator: ", "))]") }

@@ -18,7 +18,9 @@ public enum ActivationLayout: Equatable, Sendable {
 
     /// Zero border of a channels-last image, in pixels.
     public struct Padding: Equatable, Sendable {
+        /// Border width in pixels: `height` rows above and below, `width` columns left and right.
         public var height: Int, width: Int
+        /// A border of `height` rows and `width` columns.
         public init(height: Int, width: Int) { (self.height, self.width) = (height, width) }
         static let zero = Padding(height: 0, width: 0)
     }

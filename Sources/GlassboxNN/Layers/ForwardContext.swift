@@ -31,6 +31,8 @@ public final class ForwardContext {
 
     private var path: [String] = []
 
+    /// A context for a training (`training` true) or inference pass; `seed` seeds the dropout
+    /// generator, and `recordActivations` keeps every layer output in ``activations``.
     public init(training: Bool, seed: UInt64 = 0, recordActivations: Bool = false) {
         self.training = training
         self.rng = SeededGenerator(seed: seed)

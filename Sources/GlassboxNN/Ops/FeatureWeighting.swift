@@ -98,28 +98,23 @@ public func columnScaledWeight(_ weight: Variable, scores: Variable, temperature
     }
     let w = featureWeights(scores.value.scalars, temperature: temperature)
     let out = weight.shape[0]
-    var scaled = [Float](repeating: 0, count: out * d)
-    weight.value.scalars.withUnsafeBufferPointer { pw in
-        for k in 0..<out {
-            for j in 0..<d { scaled[k * d + j] = pw[k * d + j] * w[j] }
-        }
-    }
+    // Unsafe buffers in the loops: this op runs once per training step of small models, where
+    // per-element bounds checks on a 64×16 weight are a measurable share of the step.
+    let scaled = scaleColumns(weight.value.scalars, rows: out, by: w)
     return Variable.result(Tensor(uncheckedShape: weight.shape, scalars: scaled), inputs: [weight, scores]) { g in
         if weight.requiresGrad {
-            var dw = [Float](repeating: 0, count: out * d)
-            g.scalars.withUnsafeBufferPointer { pg in
-                for k in 0..<out {
-                    for j in 0..<d { dw[k * d + j] = pg[k * d + j] * w[j] }
-                }
-            }
-            weight.accumulate(Tensor(uncheckedShape: weight.shape, scalars: dw))
+            weight.accumulate(Tensor(uncheckedShape: weight.shape, scalars: scaleColumns(g.scalars, rows: out, by: w)))
         }
         if scores.requiresGrad {
             var a = [Float](repeating: 0, count: d)
             g.scalars.withUnsafeBufferPointer { pg in
                 weight.value.scalars.withUnsafeBufferPointer { pw in
-                    for k in 0..<out {
-                        for j in 0..<d { a[j] += pg[k * d + j] * pw[k * d + j] }
+                    a.withUnsafeMutableBufferPointer { pa in
+                        let (g, w, a) = (pg.baseAddress!, pw.baseAddress!, pa.baseAddress!)
+                        for k in 0..<out {
+                            let row = k * d
+                            for j in 0..<d { a[j] += g[row + j] * w[row + j] }
+                        }
                     }
                 }
             }
@@ -128,5 +123,22 @@ public func columnScaledWeight(_ weight: Variable, scores: Variable, temperature
             let inverseT = Float(1 / temperature)
             scores.accumulate(Tensor(uncheckedShape: scores.shape, scalars: (0..<d).map { w[$0] * (a[$0] - weighted) * inverseT }))
         }
+    }
+}
+
+/// `m[k, j] · c[j]` for a row-major `[rows, c.count]` matrix `m`. Cost: one multiply per element.
+func scaleColumns(_ m: [Float], rows: Int, by c: [Float]) -> [Float] {
+    let d = c.count
+    return [Float](unsafeUninitializedCapacity: rows * d) { out, initialized in
+        m.withUnsafeBufferPointer { pm in
+            c.withUnsafeBufferPointer { pc in
+                let (src, scale, dst) = (pm.baseAddress!, pc.baseAddress!, out.baseAddress!)
+                for k in 0..<rows {
+                    let row = k * d
+                    for j in 0..<d { dst[row + j] = src[row + j] * scale[j] }
+                }
+            }
+        }
+        initialized = rows * d
     }
 }
