@@ -35,6 +35,7 @@ struct ConvADExperiment: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let start = Date()
+            let style = ProgressStyle.choose(quiet: quiet, json: json)
             var rows: [ActivationDeactivationExperiment.Row] = []
             var accuracy: [String: Float] = [:]
             for dataset in datasets.split(separator: ",").map(String.init) {
@@ -51,11 +52,21 @@ struct ConvADExperiment: ParsableCommand {
                                                                    100 * trained.testAccuracy).utf8))
                     }
                     let options = CausalResponsibility.Options(iterations: iterations, seed: seed)
-                    let result = try ActivationDeactivationExperiment.run(
-                        dataset: dataset, modelName: family, model: trained.model, normalizer: trained.normalizer,
-                        images: subset.images, options: options, seed: seed)
-                    rows += result
-                    if !json { for row in result { print(Self.format(row)) } }
+                    // One removal at a time, so progress can be shown between them (each removal's
+                    // images are explained independently: the rows are the same as in one call).
+                    let removals = ActivationDeactivationExperiment.removals(
+                        normalizer: trained.normalizer, height: subset.images.shape[2], width: subset.images.shape[3])
+                    let progress = StepProgress(total: removals.count, label: "\(dataset)/\(family)", style: style)
+                    for removal in removals {
+                        progress.begin(removal.description)
+                        let result = try ActivationDeactivationExperiment.run(
+                            dataset: dataset, modelName: family, model: trained.model, normalizer: trained.normalizer,
+                            images: subset.images, removals: [removal], options: options, seed: seed)
+                        progress.end(removal.description)
+                        rows += result
+                        if !json { for row in result { print(Self.format(row)) } }
+                    }
+                    progress.finish()
                 }
             }
             if json {
