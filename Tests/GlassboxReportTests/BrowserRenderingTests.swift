@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import GlassboxReport
 
@@ -7,12 +8,34 @@ import GlassboxReport
 /// messages (a script error, a blocked load or a Content-Security-Policy violation would log
 /// one), and a DOM with every section and the hostile names as text.
 ///
-/// Chromium is required: without it these tests fail and say how to install it (CI installs it
-/// in `.ci/run`). Set `GLASSBOX_CHROMIUM` to use another binary.
+/// Chromium is required. When none is found the tests run `scripts/install-chromium` once (which
+/// installs Debian's package with apt-get), so `swift test -c release` sets up a fresh machine;
+/// if that fails they fail with the installer's message — they never skip. Set
+/// `GLASSBOX_CHROMIUM` to use another binary.
 @Suite(.serialized) struct BrowserRenderingTests {
-    static let installHint = "install it with `apt-get install -y chromium` (Debian/Ubuntu; .ci/run does this in CI) or set GLASSBOX_CHROMIUM to a Chromium/Chrome binary"
+    static let installHint = "install it with `scripts/install-chromium` or `apt-get install -y chromium` (Debian/Ubuntu), or set GLASSBOX_CHROMIUM to a Chromium/Chrome binary"
 
+    /// The browser, installing it with `scripts/install-chromium` when none is found (tried once
+    /// per test process; the suite is serialized, so only one test installs).
     static func chromium() -> String? {
+        if let found = findChromium() { return found }
+        guard !installAttempted.withLock({ let tried = $0; $0 = true; return tried }) else { return nil }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/install-chromium")
+        let process = Process()
+        process.executableURL = script
+        do {
+            try process.run()
+            process.waitUntilExit()
+        } catch {
+            return nil
+        }
+        return findChromium()
+    }
+
+    private static let installAttempted = Mutex(false)
+
+    static func findChromium() -> String? {
         let environment = ProcessInfo.processInfo.environment
         if let path = environment["GLASSBOX_CHROMIUM"], FileManager.default.isExecutableFile(atPath: path) { return path }
         let directories = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init) + ["/usr/bin", "/snap/bin"]
