@@ -19,7 +19,7 @@ let package = Package(
         .target(name: "GlassboxNN", dependencies: ["CKernels"]),
         .target(name: "GlassboxData", dependencies: ["GlassboxNN"], resources: [.copy("Resources")]),
         .target(name: "GlassboxImage", dependencies: ["GlassboxNN", "GlassboxData"]),
-        .target(name: "GlassboxExplain", dependencies: ["GlassboxNN", "GlassboxData"]),
+        .target(name: "GlassboxExplain", dependencies: ["CKernels", "GlassboxNN", "GlassboxData"]),
         .target(name: "GlassboxReport", dependencies: ["GlassboxNN", "GlassboxData"]),
         .target(name: "Glassbox", dependencies: ["GlassboxNN", "GlassboxData", "GlassboxImage", "GlassboxExplain", "GlassboxReport"]),
         .executableTarget(

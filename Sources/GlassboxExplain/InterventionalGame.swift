@@ -1,3 +1,4 @@
+import CKernels
 import GlassboxNN
 
 /// The cooperative game behind the Shapley explainers (Kernel SHAP, exact Shapley,
@@ -13,10 +14,28 @@ import GlassboxNN
 /// `model.batchRows` rows (whole coalitions, each `k = background.count` rows) that the workers
 /// build, evaluate and reduce on their own, so the `coalitions × background` matrix is never
 /// materialised. Cost: `k` model evaluations per coalition.
+///
+/// When the compiled model starts with a dense layer of at least 16 outputs (an MLP), that layer
+/// is not evaluated as a product: with `U_b = W·b + bias` per background row (computed once) and
+/// `V = W·x + bias` per explained row, a coalition's pre-activation is `U_b + Σ_{j∈S} (x_j −
+/// b_j)·W[:, j]`, or `V − Σ_{j∉S} (x_j − b_j)·W[:, j]` when fewer columns are absent — one FMA
+/// per output per column on the smaller side instead of one per input column
+/// (`gb_masked_dense`). The rest of the model runs on its plan. Same values up to float rounding.
 struct InterventionalGame: Sendable {
     let model: PredictionFunction
     let background: Background
     let players: Players
+    /// `U = W·b + bias` for every background row, `[k, paddedWidth]`, when the fast path applies.
+    private let backgroundPreactivations: [Float]?
+
+    /// Whether coalition values go through the model's leading dense layer (see the type).
+    var usesLeadingDense: Bool { backgroundPreactivations != nil }
+
+    /// The leading dense layer must be at least this wide for the incremental path: a narrower
+    /// one (a linear model's single output) is cheaper as a product.
+    static let minimumLeadingWidth = 16
+    /// Largest `U` table (floats) the fast path builds: 64 MiB.
+    static let maximumTableFloats = 16 << 20
 
     init(model: PredictionFunction, background: Background, players: Players) throws {
         guard background.features == model.features else {
@@ -28,6 +47,34 @@ struct InterventionalGame: Sendable {
         self.model = model
         self.background = background
         self.players = players
+        if let leading = model.leadingDense, leading.width >= InterventionalGame.minimumLeadingWidth,
+           background.count * leading.paddedWidth <= InterventionalGame.maximumTableFloats {
+            backgroundPreactivations = InterventionalGame.preactivations(of: background.rows.scalars, count: background.count, leading)
+        } else {
+            backgroundPreactivations = nil
+        }
+    }
+
+    /// `W·r + bias` for `count` rows `r` (`[count, paddedWidth]`), accumulated column by column
+    /// in input order.
+    private static func preactivations(of rows: [Float], count: Int, _ leading: InferencePlan.LeadingDense) -> [Float] {
+        let (d, hp) = (leading.inputs, leading.paddedWidth)
+        var out = [Float](repeating: 0, count: count * hp)
+        rows.withUnsafeBufferPointer { r in
+            leading.transposedWeights.withUnsafeBufferPointer { w in
+                out.withUnsafeMutableBufferPointer { o in
+                    for i in 0..<count {
+                        let target = o.baseAddress! + i * hp
+                        for h in 0..<hp { target[h] = leading.bias[h] }
+                        for j in 0..<d {
+                            let v = r[i * d + j], column = w.baseAddress! + j * hp
+                            for h in 0..<hp { target[h] = target[h].addingProduct(v, column[h]) }
+                        }
+                    }
+                }
+            }
+        }
+        return out
     }
 
     /// `v(S)` for coalitions of several rows. `masks[r]` holds row `r`'s coalitions, `players.count`
@@ -48,6 +95,13 @@ struct InterventionalGame: Sendable {
         // Players' columns as one flat table: no per-coalition array traffic in the hot loop.
         let columnStart = players.groups.reduce(into: [0]) { $0.append($0.last! + $1.count) }
         let columnTable = players.groups.flatMap { $0 }
+        if let table = backgroundPreactivations, let leading = model.leadingDense,
+           rows.shape[0] * k * d <= InterventionalGame.maximumTableFloats {
+            try leadingDenseValues(of: rows, masks: masks, chunks: chunks, perChunk: perChunk, table: table, leading: leading,
+                                   columnStart: columnStart, columnTable: columnTable, offsets: offsets, into: &flat)
+            let values = counts.indices.map { Array(flat[offsets[$0]..<offsets[$0 + 1]]) }
+            return (values, counts.reduce(0, +) * k)
+        }
         try rows.scalars.withUnsafeBufferPointer { xs in
             try background.rows.scalars.withUnsafeBufferPointer { bs in
                 try flat.withUnsafeMutableBufferPointer { out in
@@ -94,6 +148,103 @@ struct InterventionalGame: Sendable {
         }
         let values = counts.indices.map { Array(flat[offsets[$0]..<offsets[$0 + 1]]) }
         return (values, counts.reduce(0, +) * k)
+    }
+
+    /// ``values(of:masks:)`` through the model's leading dense layer (see the type's
+    /// documentation): the same chunks, each coalition's first-layer outputs computed from the
+    /// `U` table or from `V = W·x + bias`, whichever side has fewer columns.
+    private func leadingDenseValues(of rows: Tensor, masks: [[UInt8]], chunks: [(row: Int, lo: Int, hi: Int)], perChunk: Int,
+                                    table: [Float], leading: InferencePlan.LeadingDense, columnStart: [Int], columnTable: [Int],
+                                    offsets: [Int], into flat: inout [Double]) throws {
+        let (d, p, k, o, hp) = (model.features, players.count, background.count, model.outputs, leading.paddedWidth)
+        let n = rows.shape[0]
+        let explained = InterventionalGame.preactivations(of: rows.scalars, count: n, leading)
+        // x − b for every explained row and background row, `[n, k, d]`: the kernel broadcasts
+        // these straight from memory.
+        var differences = [Float](repeating: 0, count: n * k * d)
+        for r in 0..<n {
+            for row in 0..<k {
+                for j in 0..<d { differences[(r * k + row) * d + j] = rows.scalars[r * d + j] - background.rows.scalars[row * d + j] }
+            }
+        }
+        // Each coalition's smaller side, once: its columns (`sides[start[c]..<start[c + 1]]` for
+        // coalition c of all rows in order) and whether they are the present ones.
+        let total = masks.reduce(0) { $0 + $1.count / max(p, 1) }
+        var sides = [Int](repeating: 0, count: total * ((d + 1) / 2)), starts = [Int](repeating: 0, count: total + 1)
+        var present = [Bool](repeating: false, count: total)
+        var coalitionStart = [0]
+        var inCoalition = [UInt8](repeating: 0, count: d)
+        var coalition = 0
+        for r in 0..<n {
+            let count = masks[r].count / max(p, 1)
+            masks[r].withUnsafeBufferPointer { m in
+                for i in 0..<count {
+                    for j in 0..<d { inCoalition[j] = 0 }
+                    var members = 0
+                    for player in 0..<p where m[i * p + player] != 0 {
+                        for t in columnStart[player]..<columnStart[player + 1] { inCoalition[columnTable[t]] = 1 }
+                        members += columnStart[player + 1] - columnStart[player]
+                    }
+                    let usePresent = members <= d - members
+                    let wanted: UInt8 = usePresent ? 1 : 0
+                    var end = starts[coalition]
+                    for j in 0..<d where inCoalition[j] == wanted { sides[end] = j; end += 1 }
+                    starts[coalition + 1] = end
+                    present[coalition] = usePresent
+                    coalition += 1
+                }
+            }
+            coalitionStart.append(coalitionStart[r] + count)
+        }
+        let weights = background.weights
+        try differences.withUnsafeBufferPointer { ds in
+            try table.withUnsafeBufferPointer { us in
+                try explained.withUnsafeBufferPointer { vs in
+                    try leading.transposedWeights.withUnsafeBufferPointer { ws in
+                        try sides.withUnsafeBufferPointer { columns in
+                            try flat.withUnsafeMutableBufferPointer { out in
+                                let (differencesOf, u, v, wt, target) = (ds.baseAddress!, us.baseAddress!, vs.baseAddress!,
+                                                                         ws.baseAddress!, out.baseAddress!)
+                                try model.streamAfterLeadingDense(chunks: chunks.count, maxRows: perChunk * k,
+                                                                  rows: { (chunks[$0].hi - chunks[$0].lo) * k },
+                                                                  fill: { c, samples, h, stride in
+                                    let (r, lo, _) = chunks[c]
+                                    let delta = differencesOf + r * k * d
+                                    var sample = samples.lowerBound
+                                    while sample < samples.upperBound {
+                                        let i = lo + sample / k, first = sample % k
+                                        let count = Swift.min(k - first, samples.upperBound - sample)
+                                        let coalition = coalitionStart[r] + i
+                                        let list = columns.baseAddress! + starts[coalition]
+                                        let listed = starts[coalition + 1] - starts[coalition]
+                                        let destination = h + (sample - samples.lowerBound) * stride
+                                        if present[coalition] {
+                                            gb_masked_dense(count, leading.width, u + first * hp, hp, 1, delta + first * d, d, list, listed,
+                                                            wt, hp, leading.activation, leading.slope, destination, stride)
+                                        } else {
+                                            gb_masked_dense(count, leading.width, v + r * hp, 0, -1, delta + first * d, d, list, listed,
+                                                            wt, hp, leading.activation, leading.slope, destination, stride)
+                                        }
+                                        sample += count
+                                    }
+                                }, consume: { c, y, _ in
+                                    let (r, lo, hi) = chunks[c]
+                                    for i in lo..<hi {
+                                        let values = target + offsets[r] + i * o
+                                        let block = y + (i - lo) * k * o
+                                        for j in 0..<o {
+                                            var sum = 0.0
+                                            for row in 0..<k { sum += weights[row] * Double(block[row * o + j]) }
+                                            values[j] = sum
+                                        }
+                                    }
+                                })
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// `z[j] = take[j] != 0 ? x[j] : background[j]` for `d` columns, 16 at a time.

@@ -21,7 +21,9 @@ import GlassboxNN
 ///
 /// Cost: `f(x)` for each row, `k` rows for `E f`, then per row at most `budget` coalitions ×
 /// `k` background rows model evaluations, batched and spread over the workers; the regression
-/// is `O(coalitions · M²)`. Default budget `2·M + 2048` per row (shap's "auto").
+/// is `O(coalitions · M²)`. Default budget `2·M + 2048` per row (shap's "auto"). An MLP's first
+/// layer is computed incrementally per coalition (see `InterventionalGame`), which leaves the
+/// evaluation count as it is and cuts its cost.
 ///
 /// `shap` selects features with an L1 path by default (`l1_reg="num_features(10)"`); here the
 /// default is the plain constrained regression, and selection (``Regularization``) is opt-in and
@@ -217,7 +219,13 @@ struct CoalitionDesign {
             var cumulative: [Double] = []
             var acc = 0.0
             for w in draw { acc += w / drawTotal; cumulative.append(acc) }
-            var seen: [[UInt8]: Int] = [:]
+            // Coalitions seen so far, keyed by their membership bits (one word per 64 players).
+            var seen: [[UInt64]: Int] = [:]
+            func key(_ mask: [UInt8]) -> [UInt64] {
+                var words = [UInt64](repeating: 0, count: (m + 63) / 64)
+                for i in 0..<m where mask[i] != 0 { words[i >> 6] |= 1 << UInt64(i & 63) }
+                return words
+            }
             var order = Array(0..<m)
             var draws = 4 * left
             while left > 0 && draws > 0 {
@@ -232,11 +240,12 @@ struct CoalitionDesign {
                 }
                 let paired = size <= pairedSizes
                 var isNew = false
-                if let earlier = seen[mask] {
+                let bits = key(mask)
+                if let earlier = seen[bits] {
                     weights[earlier] += 1
                 } else {
                     isNew = true
-                    seen[mask] = count
+                    seen[bits] = count
                     left -= 1
                     add(mask, 1)
                 }
@@ -247,7 +256,7 @@ struct CoalitionDesign {
                     add(mask, 1)
                 } else {
                     // The complement was added right after its coalition.
-                    weights[seen[mask.map { 1 - $0 }]! + 1] += 1
+                    weights[seen[bits]! + 1] += 1
                 }
             }
             let weightLeft = kernel[fullSizes...].reduce(0, +)

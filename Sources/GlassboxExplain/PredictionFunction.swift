@@ -45,6 +45,9 @@ public struct PredictionFunction: Sendable {
 
     let engine: Engine
     let lanePool: LanePool
+    /// The compiled model's leading dense layer, when it has one (every lane's plan has the same):
+    /// Shapley games then compute that layer incrementally (see ``InterventionalGame``).
+    let leadingDense: InferencePlan.LeadingDense?
 
     /// The lanes (indices into the engine's plans, replicas or closure slots) not in use.
     final class LanePool: @unchecked Sendable {
@@ -110,6 +113,7 @@ public struct PredictionFunction: Sendable {
         self.output = .custom
         self.engine = .closure(evaluate, concurrent: concurrent)
         lanePool = LanePool(concurrent ? max(1, Compute.threads) : 1)
+        leadingDense = nil
     }
 
     private init(model: any Layer, features: Int, output: Output) throws {
@@ -130,9 +134,10 @@ public struct PredictionFunction: Sendable {
         self.features = features
         self.outputs = outputs
         self.output = output
-        self.engine = .layers(replicas: replicas,
-                              plans: compiled.count == plans.count && compiled.allSatisfy({ $0.outputShape == [outputs] }) ? compiled : [])
+        let usable = compiled.count == plans.count && compiled.allSatisfy({ $0.outputShape == [outputs] }) ? compiled : []
+        self.engine = .layers(replicas: replicas, plans: usable)
         lanePool = LanePool(replicas.count)
+        leadingDense = usable.first?.leadingDense()
     }
 
     /// A copy of `model` rebuilt from its spec with its tensors, or nil if the registry cannot rebuild it.
@@ -193,6 +198,38 @@ public struct PredictionFunction: Sendable {
     func stream(chunks: Int, maxRows: Int,
                 fill: (_ chunk: Int, _ input: UnsafeMutablePointer<Float>) -> Int,
                 consume: (_ chunk: Int, _ output: UnsafePointer<Float>, _ rows: Int) -> Void) throws {
+        try forEachChunk(chunks, inputRows: maxRows, outputRows: maxRows, evaluate: { lane, chunk, input, output in
+            let rows = fill(chunk, input)
+            try evaluate(lane: lane, rows: rows, input: input, output: output)
+            return rows
+        }, consume: consume)
+    }
+
+    /// ``stream(chunks:maxRows:fill:consume:)`` for a model with a ``leadingDense`` layer: chunk
+    /// `c` has `rows(c)` samples (at most `maxRows`), and instead of their inputs `fill(c, range,
+    /// h, stride)` writes that layer's activated outputs for the samples `range` of the chunk
+    /// (see ``InferencePlan/predictAfterLeadingDense(_:batch:fill:into:)``).
+    func streamAfterLeadingDense(chunks: Int, maxRows: Int, rows: (_ chunk: Int) -> Int,
+                                 fill: (_ chunk: Int, _ samples: Range<Int>, _ h: UnsafeMutablePointer<Float>, _ stride: Int) -> Void,
+                                 consume: (_ chunk: Int, _ output: UnsafePointer<Float>, _ rows: Int) -> Void) throws {
+        guard let leadingDense, case .layers(_, let plans) = engine, !plans.isEmpty else {
+            throw GlassboxError.invalidArgument("this prediction function has no compiled leading dense layer")
+        }
+        try forEachChunk(chunks, inputRows: 0, outputRows: maxRows, evaluate: { lane, chunk, _, output in
+            let count = rows(chunk)
+            try plans[lane].predictAfterLeadingDense(leadingDense, batch: count, fill: { fill(chunk, $0, $1, $2) }, into: output)
+            try finish(rows: count, output)
+            return count
+        }, consume: consume)
+    }
+
+    /// The worker loop of the streams: chunks claimed dynamically by up to `lanes` workers, each
+    /// holding one lane and buffers of `inputRows`/`outputRows` rows; `evaluate(lane, chunk,
+    /// input, output)` returns the rows it wrote.
+    private func forEachChunk(_ chunks: Int, inputRows: Int, outputRows: Int,
+                              evaluate: (_ lane: Int, _ chunk: Int, _ input: UnsafeMutablePointer<Float>,
+                                         _ output: UnsafeMutablePointer<Float>) throws -> Int,
+                              consume: (_ chunk: Int, _ output: UnsafePointer<Float>, _ rows: Int) -> Void) throws {
         guard chunks > 0 else { return }
         let workers = min(lanes, chunks)
         let next = Atomic<Int>(0)
@@ -205,19 +242,22 @@ public struct PredictionFunction: Sendable {
                 // a different lane and blocks rather than share one.
                 let lane = lanePool.acquire()
                 defer { lanePool.release(lane) }
-                var input = [Float](repeating: 0, count: maxRows * features)
-                var output = [Float](repeating: 0, count: maxRows * outputs)
-                while !failed.load(ordering: .relaxed) {
-                    let chunk = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                    guard chunk < chunks else { break }
-                    do {
-                        try Interruption.check("after \(chunk) of \(chunks) model batches")
-                        let rows = input.withUnsafeMutableBufferPointer { fill(chunk, $0.baseAddress!) }
-                        try evaluate(lane: lane, rows: rows, input: &input, output: &output)
-                        output.withUnsafeBufferPointer { consume(chunk, $0.baseAddress!, rows) }
-                    } catch {
-                        errorSlots[worker] = error
-                        failed.store(true, ordering: .relaxed)
+                var input = [Float](repeating: 0, count: max(1, inputRows * features))
+                var output = [Float](repeating: 0, count: max(1, outputRows * outputs))
+                input.withUnsafeMutableBufferPointer { inputBuffer in
+                    output.withUnsafeMutableBufferPointer { outputBuffer in
+                        while !failed.load(ordering: .relaxed) {
+                            let chunk = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                            guard chunk < chunks else { break }
+                            do {
+                                try Interruption.check("after \(chunk) of \(chunks) model batches")
+                                let rows = try evaluate(lane, chunk, inputBuffer.baseAddress!, outputBuffer.baseAddress!)
+                                consume(chunk, outputBuffer.baseAddress!, rows)
+                            } catch {
+                                errorSlots[worker] = error
+                                failed.store(true, ordering: .relaxed)
+                            }
+                        }
                     }
                 }
             }
@@ -226,37 +266,36 @@ public struct PredictionFunction: Sendable {
     }
 
     /// Runs the model on the first `rows` rows of `input`, writing `[rows, outputs]` to `output`.
-    private func evaluate(lane: Int, rows: Int, input: inout [Float], output result: inout [Float]) throws {
+    private func evaluate(lane: Int, rows: Int, input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) throws {
         switch engine {
         case .layers(let replicas, let plans):
             if !plans.isEmpty {
-                try input.withUnsafeBufferPointer { i in
-                    try result.withUnsafeMutableBufferPointer { o in
-                        try plans[lane].predict(i.baseAddress!, batch: rows, into: o.baseAddress!)
-                    }
-                }
+                try plans[lane].predict(input, batch: rows, into: output)
             } else {
-                let x = Tensor(uncheckedShape: [rows, features], scalars: Array(input[0..<(rows * features)]))
+                let x = Tensor(uncheckedShape: [rows, features], scalars: Array(UnsafeBufferPointer(start: input, count: rows * features)))
                 let y = try replicas[lane].with { try $0.predict(x) }
-                try copy(y, rows: rows, into: &result)
+                try copy(y, rows: rows, into: output)
             }
         case .closure(let f, _):
-            let x = Tensor(uncheckedShape: [rows, features], scalars: Array(input[0..<(rows * features)]))
-            try copy(try f(x), rows: rows, into: &result)
+            let x = Tensor(uncheckedShape: [rows, features], scalars: Array(UnsafeBufferPointer(start: input, count: rows * features)))
+            try copy(try f(x), rows: rows, into: output)
         }
-        try result.withUnsafeMutableBufferPointer { buffer in
-            let o = buffer.baseAddress!, count = rows * outputs
-            // One vectorisable sum: finite unless some output is not (or the sum overflows, when
-            // the scan below finds nothing).
-            var total: Float = 0
-            for i in 0..<count { total += o[i] }
-            if !total.isFinite {
-                for i in 0..<count where !o[i].isFinite {
-                    throw GlassboxError.nonFinite("model output \(o[i]) for a row of the batch (row \(i / outputs), output \(i % outputs))")
-                }
+        try finish(rows: rows, output)
+    }
+
+    /// Checks `rows` model outputs are finite and applies the output transform.
+    private func finish(rows: Int, _ o: UnsafeMutablePointer<Float>) throws {
+        let count = rows * outputs
+        // One vectorisable sum: finite unless some output is not (or the sum overflows, when
+        // the scan below finds nothing).
+        var total: Float = 0
+        for i in 0..<count { total += o[i] }
+        if !total.isFinite {
+            for i in 0..<count where !o[i].isFinite {
+                throw GlassboxError.nonFinite("model output \(o[i]) for a row of the batch (row \(i / outputs), output \(i % outputs))")
             }
-            if output == .probability { RowSoftmax.apply(o, rows: rows, width: outputs) }
         }
+        if output == .probability { RowSoftmax.apply(o, rows: rows, width: outputs) }
     }
 
     /// Softmax of each row of `[n, outputs]` logits (the sigmoid for one output), shifted by the
@@ -286,12 +325,10 @@ public struct PredictionFunction: Sendable {
         return p
     }
 
-    func copy(_ y: Tensor, rows: Int, into output: inout [Float]) throws {
+    func copy(_ y: Tensor, rows: Int, into output: UnsafeMutablePointer<Float>) throws {
         guard y.shape == [rows, outputs] else {
             throw GlassboxError.shapeMismatch("the model returned \(y.shape) for [\(rows), \(features)] inputs; expected [\(rows), \(outputs)]")
         }
-        output.withUnsafeMutableBufferPointer { o in
-            y.scalars.withUnsafeBufferPointer { o.baseAddress!.update(from: $0.baseAddress!, count: y.count) }
-        }
+        y.scalars.withUnsafeBufferPointer { output.update(from: $0.baseAddress!, count: y.count) }
     }
 }

@@ -10,6 +10,7 @@
 
 #include "gb_pointwise.h"
 #include "gb_conv.h"
+#include "gb_dense.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -42,12 +42,12 @@ public final class InferencePlan: @unchecked Sendable {
     /// A closure observing (and possibly rewriting) one layer's output for a chunk of samples.
     public typealias Observer = @Sendable (InferenceActivation) -> Void
 
-    private let model: any Layer
+    let model: any Layer
     /// nil when the model's batch axis is not a sample axis: then every call is `model.predict`.
-    private let program: PlanProgram?
-    private var workspaces: [PlanWorkspace] = []
-    private var observers: [[(path: String, body: Observer)]]
-    private let lock = NSLock()
+    let program: PlanProgram?
+    var workspaces: [PlanWorkspace] = []
+    var observers: [[(path: String, body: Observer)]]
+    let lock = NSLock()
 
     /// Below this much work per worker a call runs on the calling thread (handing a chunk to
     /// another core costs about a microsecond; 1 MFLOP is ≳ 10 µs of kernel time).

@@ -232,7 +232,7 @@ final class PlanBuilder {
                                   groups: 1)
         let y = makeValue([linear.outFeatures], .canonical)
         let summary = "dense \(linear.inFeatures)→\(linear.outFeatures)\(norm == nil ? "" : " + batch norm (folded)")\(activation.label)"
-        steps.append(DenseStep(input: x, output: y, kernel: kernel, activation: activation, layerPaths: paths,
+        steps.append(DenseStep(input: x, output: y, kernel: kernel, matrix: weights, activation: activation, layerPaths: paths,
                                summary: summary))
         return y
     }

@@ -51,6 +51,13 @@ struct Chunk {
         return workspace.buffers[s.buffer]
     }
 
+    /// Storage of the value whose ``PlanValue/slot`` is `slot`, at this chunk's first sample.
+    @inline(__always)
+    func pointer(slot: Int) -> UnsafeMutablePointer<Float> {
+        slot == PlanValue.inputSlot ? UnsafeMutablePointer(mutating: input)
+            : slot == PlanValue.outputSlot ? output : workspace.buffers[slot]
+    }
+
     var scratch: UnsafeMutablePointer<Float> { workspace.scratch }
 }
 
@@ -178,34 +185,80 @@ final class ConvStep: PlanStep {
 
 /// A dense layer `y = act(x·Wᵀ + b)` (batch norm folded in) over the chunk's rows: the same
 /// kernel as ``ConvStep`` on a 1 × count "image" whose pixels are samples. Weight columns are
-/// permuted at build time when the input is a flattened channels-last image.
+/// permuted at build time when the input is a flattened channels-last image. A layer with few
+/// outputs (a classifier head, `gb_dense_narrow_preferred`) runs on `gb_dense_narrow` instead,
+/// which puts input features rather than outputs in the vector lanes.
 ///
 /// Cost: `2·in·out` FLOP per sample.
 final class DenseStep: PlanStep {
     let kernel: PackedKernel
     let activation: PlanActivation
+    /// The weights packed for `gb_dense_narrow`, when that kernel serves this shape better.
+    private let narrow: UnsafeMutablePointer<Float>?
     private let zeroOffset: UnsafeMutablePointer<Int>
     private var desc = gb_conv_desc()
+    // Resolved in `prepare()`, so a run reads no reference-counted state.
+    private var inputSlot = 0, outputSlot = 0, inputStride = 0, outputStride = 0
 
-    init(input: PlanValue, output: PlanValue, kernel: PackedKernel, activation: PlanActivation, layerPaths: [String],
-         summary: String) {
+    /// `matrix` is the row-major `[out, in]` weight the kernel was packed from.
+    init(input: PlanValue, output: PlanValue, kernel: PackedKernel, matrix: [Float], activation: PlanActivation,
+         layerPaths: [String], summary: String) {
         (self.kernel, self.activation) = (kernel, activation)
         zeroOffset = .allocate(capacity: 1)
         zeroOffset.initialize(to: 0)
+        if kernel.groups == 1, kernel.taps == 1, gb_dense_narrow_preferred(kernel.cg, kernel.og) != 0 {
+            let packed = PackedKernel.aligned(gb_dense_narrow_packed_size(kernel.cg, kernel.og))
+            gb_dense_narrow_pack(matrix, kernel.cg, kernel.og, packed)
+            narrow = packed
+        } else {
+            narrow = nil
+        }
         super.init(inputs: [input], output: output, layerPaths: layerPaths, summary: summary)
     }
 
-    deinit { zeroOffset.deallocate() }
+    deinit {
+        zeroOffset.deallocate()
+        narrow.map { UnsafeMutableRawPointer($0).deallocate() }
+    }
 
     override var flopsPerSample: Int { 2 * kernel.cg * kernel.og }
 
-    override func prepare() { desc = kernel.descriptor(tapOffsets: zeroOffset, activation: activation) }
+    override func prepare() {
+        desc = kernel.descriptor(tapOffsets: zeroOffset, activation: activation)
+        (inputSlot, outputSlot) = (input.slot, output.slot)
+        (inputStride, outputStride) = (input.stride, output.stride)
+    }
+
+    /// `Wᵀ` (`[in, paddedOut]`, row `j` holding input `j`'s weights, zero beyond `out`) and the
+    /// bias (`paddedOut` floats, zero when the layer has none), unpacked from the kernel's panels.
+    func transposedWeights() -> (weights: [Float], bias: [Float], paddedOutputs: Int) {
+        let k = kernel.cg, padded = gb_conv_bias_size(kernel.og, 1)
+        var wt = [Float](repeating: 0, count: k * padded)
+        // Panels of 32 (the last 16 or 32 wide), each stored k-major: row j of a panel is
+        // input j's weights for the panel's outputs.
+        var o0 = 0
+        while o0 < padded {
+            // gb_conv_pack's rule: full panels of 32, the last one 16 wide when at most 16 remain.
+            let width = o0 / 32 < kernel.og / 32 || kernel.og % 32 > 16 ? 32 : 16
+            let panel = kernel.weights + o0 * k
+            for j in 0..<k {
+                for t in 0..<width { wt[j * padded + o0 + t] = panel[j * width + t] }
+            }
+            o0 += width
+        }
+        let bias = kernel.bias.map { Array(UnsafeBufferPointer(start: $0, count: padded)) } ?? [Float](repeating: 0, count: padded)
+        return (wt, bias, padded)
+    }
 
     override func run(_ chunk: Chunk) throws {
-        let src = chunk.pointer(input), dst = chunk.pointer(output)
-        let inStride = input.stride, outStride = output.stride
+        let src = chunk.pointer(slot: inputSlot), dst = chunk.pointer(slot: outputSlot)
+        if let narrow {
+            gb_dense_narrow(chunk.count, kernel.cg, kernel.og, src, inputStride, narrow, kernel.bias,
+                            activation.code, activation.slope, dst, outputStride)
+            return
+        }
         withUnsafePointer(to: desc) { d in
-            gb_conv_apply(d, 1, chunk.count, src, 0, inStride, dst, 0, outStride)
+            gb_conv_apply(d, 1, chunk.count, src, 0, inputStride, dst, 0, outputStride)
         }
     }
 }

@@ -55,6 +55,14 @@ final class PlanValue {
     /// The value whose storage this one uses.
     var storage: PlanValue { aliasOf?.storage ?? self }
 
+    /// Where the storage lives, resolved once buffers are assigned (see ``Chunk/pointer(slot:)``):
+    /// ``inputSlot``, ``outputSlot`` or a workspace buffer index.
+    var slot: Int {
+        let s = storage
+        return s.isInput ? PlanValue.inputSlot : s.isOutput ? PlanValue.outputSlot : s.buffer
+    }
+    static let inputSlot = -1, outputSlot = -2
+
     /// The public description of the layout.
     var publicLayout: ActivationLayout {
         switch layout {

@@ -1,0 +1,390 @@
+// Narrow dense layers and masked first layers (see include/gb_dense.h for the contracts).
+
+#include "CKernels.h"
+
+#include <math.h>
+#include <pthread.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define DK_X86 1
+#include <immintrin.h>
+#else
+#define DK_X86 0
+#endif
+
+#define DK_MIN(x, y) ((x) < (y) ? (x) : (y))
+#define DK_UNROLL _Pragma("clang loop unroll(full)")
+#define DK_INLINE static inline __attribute__((always_inline))
+
+enum { DK_ISA_GENERIC = 0, DK_ISA_AVX512 = 2 };
+
+static int dk_best_isa = DK_ISA_GENERIC;
+static pthread_once_t dk_once = PTHREAD_ONCE_INIT;
+
+static void dk_init(void) {
+#if DK_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) dk_best_isa = DK_ISA_AVX512;
+#endif
+}
+
+static int dk_supported(int isa) {
+    pthread_once(&dk_once, dk_init);
+    return isa == DK_ISA_GENERIC || (isa == DK_ISA_AVX512 && dk_best_isa == DK_ISA_AVX512);
+}
+
+DK_INLINE float dk_activate(float v, int act, float slope) {
+    if (act == GB_ACT_RELU) return v > 0.0f ? v : 0.0f;
+    if (act == GB_ACT_LEAKY_RELU) return v > 0.0f ? v : slope * v;
+    return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Narrow dense layer
+// ---------------------------------------------------------------------------------------------
+
+long gb_dense_narrow_packed_size(long k, long og) { return og * ((k + 15) / 16) * 16; }
+
+void gb_dense_narrow_pack(const float *w, long k, long og, float *dst) {
+    const long kp = (k + 15) / 16 * 16;
+    for (long o = 0; o < og; o++)
+        for (long c = 0; c < kp; c++) dst[o * kp + c] = c < k ? w[o * k + c] : 0.0f;
+}
+
+int gb_dense_narrow_preferred(long k, long og) {
+    return og > 0 && og < 16 && og * ((k + 15) / 16 + 3) < k;
+}
+
+// The portable version: the vector kernel's lanes and reduction tree, one row at a time.
+static void narrow_generic(long rows, long k, long og, const float *x, long x_rs, const float *w,
+                           const float *bias, int act, float slope, float *y, long y_rs) {
+    const long blocks = (k + 15) / 16, kp = blocks * 16;
+    for (long r = 0; r < rows; r++) {
+        const float *xr = x + r * x_rs;
+        for (long o = 0; o < og; o++) {
+            const float *wo = w + o * kp;
+            float p[16];
+            for (int l = 0; l < 16; l++) p[l] = (l < k ? xr[l] : 0.0f) * wo[l];
+            for (long b = 1; b < blocks; b++)
+                for (int l = 0; l < 16; l++) {
+                    const long c = 16 * b + l;
+                    p[l] = fmaf(c < k ? xr[c] : 0.0f, wo[c], p[l]);
+                }
+            for (int j = 0; j < 8; j++) p[j] = p[j] + p[j + 8];
+            for (int j = 0; j < 4; j++) p[j] = p[j] + p[j + 4];
+            for (int j = 0; j < 2; j++) p[j] = p[j] + p[j + 2];
+            float v = p[0] + p[1];
+            if (bias) v += bias[o];
+            y[r * y_rs + o] = dk_activate(v, act, slope);
+        }
+    }
+}
+
+#if DK_X86
+#define DK_AVX512 __attribute__((target("avx512f")))
+
+DK_INLINE __mmask16 dk_mask(long w) {
+    return w >= 16 ? (__mmask16)0xFFFF : w <= 0 ? (__mmask16)0 : (__mmask16)((1u << w) - 1u);
+}
+
+// Lane i of the result is the sum of p[i]'s 16 lanes, by the tree (j, j+8), (j, j+4), (j, j+2),
+// (j, j+1). Cost: 15 additions and 30 shuffles for 16 sums, plus one permute.
+DK_AVX512 DK_INLINE __m512 dk_reduce16(const __m512 p[16]) {
+    __m512 q[8], r[4], s[2];
+    DK_UNROLL for (int j = 0; j < 8; j++)  // [row 2j: lanes j + (j+8) | row 2j+1: …]
+        q[j] = _mm512_add_ps(_mm512_shuffle_f32x4(p[2 * j], p[2 * j + 1], 0x44),
+                             _mm512_shuffle_f32x4(p[2 * j], p[2 * j + 1], 0xEE));
+    DK_UNROLL for (int j = 0; j < 4; j++)  // 128-bit groups: rows 4j … 4j+3, 4 partial sums each
+        r[j] = _mm512_add_ps(_mm512_shuffle_f32x4(q[2 * j], q[2 * j + 1], 0x88),
+                             _mm512_shuffle_f32x4(q[2 * j], q[2 * j + 1], 0xDD));
+    DK_UNROLL for (int j = 0; j < 2; j++)  // group g: [row 8j+g: 2 sums | row 8j+4+g: 2 sums]
+        s[j] = _mm512_add_ps(_mm512_shuffle_ps(r[2 * j], r[2 * j + 1], 0x44),
+                             _mm512_shuffle_ps(r[2 * j], r[2 * j + 1], 0xEE));
+    // Group g: rows g, 4+g, 8+g, 12+g; lane 4g + m holds row g + 4m.
+    const __m512 f = _mm512_add_ps(_mm512_shuffle_ps(s[0], s[1], 0x88), _mm512_shuffle_ps(s[0], s[1], 0xDD));
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    return _mm512_permutexvar_ps(order, f);
+}
+
+// p[i] = Σ_blocks x_i,block ⊙ w_block for the 16 rows of a tile (rows ≥ mr are zero when the
+// tile is partial).
+DK_AVX512 DK_INLINE void narrow512_lanes(const int full, long mr, long blocks, __mmask16 last, const float *x,
+                                         long x_rs, const float *wo, __m512 p[16]) {
+    DK_UNROLL for (int i = 0; i < 16; i++) {
+        if (!full && i >= mr) {
+            p[i] = _mm512_setzero_ps();
+            continue;
+        }
+        const float *xi = x + i * x_rs;
+        const long tail = 16 * (blocks - 1);
+        if (blocks == 1) {
+            p[i] = _mm512_mul_ps(_mm512_maskz_loadu_ps(last, xi), _mm512_loadu_ps(wo));
+        } else {
+            __m512 acc = _mm512_mul_ps(_mm512_loadu_ps(xi), _mm512_loadu_ps(wo));
+            for (long c = 16; c < tail; c += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(xi + c), _mm512_loadu_ps(wo + c), acc);
+            p[i] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(last, xi + tail), _mm512_loadu_ps(wo + tail), acc);
+        }
+    }
+}
+
+// og ∈ {1, 2, 4, 8} outputs stored densely (y_rs = og): 16/og rows' (row, output) pairs share
+// one reduction tree, whose lanes are then the pairs in row-major order — one vector store per
+// 16/og rows instead of a scatter per output.
+DK_AVX512 DK_INLINE void narrow512_packed(const int OG, long rows, long k, const float *x, long x_rs,
+                                          const float *w, const float *bias, int act, float slope, float *y) {
+    const int G = 16 / OG;
+    const long blocks = (k + 15) / 16, kp = blocks * 16, tail = 16 * (blocks - 1);
+    const __mmask16 last = dk_mask(k - tail);
+    const __m512 zero = _mm512_setzero_ps(), vslope = _mm512_set1_ps(slope);
+    float pattern[16];
+    for (int q = 0; q < 16; q++) pattern[q] = bias ? bias[q % OG] : 0.0f;
+    const __m512 vbias = _mm512_loadu_ps(pattern);
+    for (long r0 = 0; r0 < rows; r0 += G) {
+        const long mr = DK_MIN(G, rows - r0);
+        __m512 p[16];
+        DK_UNROLL for (int i = 0; i < G; i++) {
+            if (i >= mr) {
+                DK_UNROLL for (int o = 0; o < OG; o++) p[i * OG + o] = zero;
+                continue;
+            }
+            const float *xi = x + (r0 + i) * x_rs;
+            const __m512 x0 = blocks == 1 ? _mm512_maskz_loadu_ps(last, xi) : _mm512_loadu_ps(xi);
+            DK_UNROLL for (int o = 0; o < OG; o++) p[i * OG + o] = _mm512_mul_ps(x0, _mm512_loadu_ps(w + o * kp));
+            for (long c = 16; c < kp; c += 16) {
+                const __m512 xc = c == tail ? _mm512_maskz_loadu_ps(last, xi + c) : _mm512_loadu_ps(xi + c);
+                DK_UNROLL for (int o = 0; o < OG; o++)
+                    p[i * OG + o] = _mm512_fmadd_ps(xc, _mm512_loadu_ps(w + o * kp + c), p[i * OG + o]);
+            }
+        }
+        __m512 v = dk_reduce16(p);
+        if (bias) v = _mm512_add_ps(v, vbias);
+        if (act == GB_ACT_RELU) v = _mm512_max_ps(v, zero);
+        else if (act == GB_ACT_LEAKY_RELU)
+            v = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ), _mm512_mul_ps(vslope, v), v);
+        if (mr == G) _mm512_storeu_ps(y + r0 * OG, v);
+        else _mm512_mask_storeu_ps(y + r0 * OG, dk_mask(mr * OG), v);
+    }
+}
+
+DK_AVX512 static void narrow512(long rows, long k, long og, const float *x, long x_rs,
+                                const float *w, const float *bias, int act, float slope, float *y,
+                                long y_rs) {
+    if (y_rs == og) {
+        switch (og) {
+        case 1: narrow512_packed(1, rows, k, x, x_rs, w, bias, act, slope, y); return;
+        case 2: narrow512_packed(2, rows, k, x, x_rs, w, bias, act, slope, y); return;
+        case 4: narrow512_packed(4, rows, k, x, x_rs, w, bias, act, slope, y); return;
+        case 8: narrow512_packed(8, rows, k, x, x_rs, w, bias, act, slope, y); return;
+        default: break;
+        }
+    }
+    const long blocks = (k + 15) / 16, kp = blocks * 16;
+    const __mmask16 last = dk_mask(k - 16 * (blocks - 1));
+    const __m512 zero = _mm512_setzero_ps(), vslope = _mm512_set1_ps(slope);
+    for (long r0 = 0; r0 < rows; r0 += 16) {
+        const long mr = DK_MIN(16, rows - r0);
+        const float *xt = x + r0 * x_rs;
+        for (long o = 0; o < og; o++) {
+            __m512 p[16];
+            if (mr == 16) narrow512_lanes(1, 16, blocks, last, xt, x_rs, w + o * kp, p);
+            else narrow512_lanes(0, mr, blocks, last, xt, x_rs, w + o * kp, p);
+            __m512 v = dk_reduce16(p);
+            if (bias) v = _mm512_add_ps(v, _mm512_set1_ps(bias[o]));
+            if (act == GB_ACT_RELU) v = _mm512_max_ps(v, zero);
+            else if (act == GB_ACT_LEAKY_RELU)
+                v = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ), _mm512_mul_ps(vslope, v), v);
+            // Lane i is row r0 + i: a strided scatter of the valid lanes.
+            const __m512i rowsAt = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                                      _mm512_set1_epi32((int)y_rs));
+            _mm512_mask_i32scatter_ps(y + r0 * y_rs + o, dk_mask(mr), rowsAt, v, 4);
+        }
+    }
+}
+#endif
+
+static int narrow_run(int isa, long rows, long k, long og, const float *x, long x_rs, const float *w,
+                      const float *bias, int act, float slope, float *y, long y_rs) {
+    if (!dk_supported(isa)) return 0;
+    if (rows <= 0 || og <= 0) return 1;
+    if (k <= 0) {
+        for (long r = 0; r < rows; r++)
+            for (long o = 0; o < og; o++) y[r * y_rs + o] = dk_activate(bias ? bias[o] : 0.0f, act, slope);
+        return 1;
+    }
+#if DK_X86
+    if (isa == DK_ISA_AVX512) {
+        narrow512(rows, k, og, x, x_rs, w, bias, act, slope, y, y_rs);
+        return 1;
+    }
+#endif
+    narrow_generic(rows, k, og, x, x_rs, w, bias, act, slope, y, y_rs);
+    return 1;
+}
+
+void gb_dense_narrow(long rows, long k, long og, const float *x, long x_rs, const float *w,
+                     const float *bias, int activation, float slope, float *y, long y_rs) {
+    pthread_once(&dk_once, dk_init);
+    narrow_run(dk_best_isa, rows, k, og, x, x_rs, w, bias, activation, slope, y, y_rs);
+}
+
+int gb_dense_narrow_variant(int isa, long rows, long k, long og, const float *x, long x_rs,
+                            const float *w, const float *bias, int activation, float slope,
+                            float *y, long y_rs) {
+    return narrow_run(isa, rows, k, og, x, x_rs, w, bias, activation, slope, y, y_rs);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Masked first layer
+// ---------------------------------------------------------------------------------------------
+
+static void masked_generic(long rows, long width, const float *base, long base_rs, float sign,
+                           const float *delta, long delta_rs, const long *cols, long n,
+                           const float *wt, long wt_rs, int act, float slope, float *out,
+                           long out_rs) {
+    for (long r = 0; r < rows; r++) {
+        const float *br = base + r * base_rs, *d = delta + r * delta_rs;
+        float *o = out + r * out_rs;
+        for (long h = 0; h < width; h++) {
+            float acc = br[h];
+            for (long t = 0; t < n; t++) {
+                const long c = cols[t];
+                acc = fmaf(d[c], sign < 0 ? -wt[c * wt_rs + h] : wt[c * wt_rs + h], acc);
+            }
+            o[h] = dk_activate(acc, act, slope);
+        }
+    }
+}
+
+#if DK_X86
+#define DK_MAX_TILE 14
+#define DK_PANEL_VECTORS 4
+
+typedef struct {
+    const float *base;   // at the tile's first row and the panel's first output
+    long base_rs;
+    const float *delta;  // at the tile's first row
+    long delta_rs;
+    const long *cols;
+    long n;
+    const float *wt;     // at the panel's first output
+    long wt_rs;
+    float *out;          // at the tile's first row and the panel's first output
+    long out_rs;
+    __mmask16 last;      // lanes of the panel's last vector
+    int negate, act;
+    float slope;
+} dk_masked_tile;
+
+typedef void (*dk_masked_fn)(const dk_masked_tile *p);
+
+// MR rows × NV vectors of outputs in registers (MR·NV ≤ 28). Per listed column: NV weight
+// vectors loaded (negated once for sign −1, which is exact) and MR differences broadcast from
+// memory feed MR·NV FMAs. Only a partial last vector uses masked loads and stores (masked
+// stores cost several cycles on some CPUs).
+DK_AVX512 DK_INLINE void masked512(const int MR, const int NV, const dk_masked_tile *p) {
+    const long base_rs = p->base_rs, delta_rs = p->delta_rs, n = p->n, wt_rs = p->wt_rs, out_rs = p->out_rs;
+    const float *base = p->base, *delta = p->delta, *wt = p->wt;
+    const long *cols = p->cols;
+    float *out = p->out;
+    const __mmask16 last = p->last;
+    const int full = last == 0xFFFF;
+    __m512 acc[DK_MAX_TILE][DK_PANEL_VECTORS];
+    DK_UNROLL for (int i = 0; i < MR; i++) {
+        DK_UNROLL for (int v = 0; v < NV; v++)
+            acc[i][v] = v == NV - 1 && !full ? _mm512_maskz_loadu_ps(last, base + i * base_rs + 16 * v)
+                                             : _mm512_loadu_ps(base + i * base_rs + 16 * v);
+    }
+    const __m512i flip = _mm512_set1_epi32(p->negate ? (int)0x80000000u : 0);
+    for (long t = 0; t < n; t++) {
+        const long c = cols[t];
+        const float *w = wt + c * wt_rs;
+        __m512 wv[DK_PANEL_VECTORS];
+        DK_UNROLL for (int v = 0; v < NV; v++) {
+            const __m512 raw = v == NV - 1 && !full ? _mm512_maskz_loadu_ps(last, w + 16 * v) : _mm512_loadu_ps(w + 16 * v);
+            wv[v] = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(raw), flip));
+        }
+        DK_UNROLL for (int i = 0; i < MR; i++) {
+            const __m512 d = _mm512_set1_ps(delta[i * delta_rs + c]);
+            DK_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(d, wv[v], acc[i][v]);
+        }
+    }
+    const __m512 zero = _mm512_setzero_ps(), slope = _mm512_set1_ps(p->slope);
+    DK_UNROLL for (int i = 0; i < MR; i++) {
+        DK_UNROLL for (int v = 0; v < NV; v++) {
+            __m512 y = acc[i][v];
+            if (p->act == GB_ACT_RELU) y = _mm512_max_ps(y, zero);
+            else if (p->act == GB_ACT_LEAKY_RELU)
+                y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(y, zero, _CMP_GT_OQ), _mm512_mul_ps(slope, y), y);
+            if (v == NV - 1 && !full) _mm512_mask_storeu_ps(out + i * out_rs + 16 * v, last, y);
+            else _mm512_storeu_ps(out + i * out_rs + 16 * v, y);
+        }
+    }
+}
+
+#define MASKED512_FN(MR)                                                                             \
+    DK_AVX512 static void masked512_##MR##_1(const dk_masked_tile *p) { masked512(MR, 1, p); }      \
+    DK_AVX512 static void masked512_##MR##_2(const dk_masked_tile *p) { masked512(MR, 2, p); }      \
+    DK_AVX512 static void masked512_##MR##_3(const dk_masked_tile *p) { masked512(MR, 3, p); }      \
+    DK_AVX512 static void masked512_##MR##_4(const dk_masked_tile *p) { masked512(MR, 4, p); }
+MASKED512_FN(1) MASKED512_FN(2) MASKED512_FN(3) MASKED512_FN(4) MASKED512_FN(5) MASKED512_FN(6)
+MASKED512_FN(7) MASKED512_FN(8) MASKED512_FN(9) MASKED512_FN(10) MASKED512_FN(11)
+MASKED512_FN(12) MASKED512_FN(13) MASKED512_FN(14)
+
+#define MASKED512_ROW(MR) {masked512_##MR##_1, masked512_##MR##_2, masked512_##MR##_3, masked512_##MR##_4}
+// [rows][vectors − 1]
+static const dk_masked_fn masked512_table[DK_MAX_TILE + 1][DK_PANEL_VECTORS] = {
+    {NULL, NULL, NULL, NULL}, MASKED512_ROW(1), MASKED512_ROW(2), MASKED512_ROW(3), MASKED512_ROW(4),
+    MASKED512_ROW(5), MASKED512_ROW(6), MASKED512_ROW(7), MASKED512_ROW(8), MASKED512_ROW(9),
+    MASKED512_ROW(10), MASKED512_ROW(11), MASKED512_ROW(12), MASKED512_ROW(13), MASKED512_ROW(14),
+};
+// Most rows per tile for a panel of v vectors: accumulators within 28 registers.
+static const long masked512_rows[DK_PANEL_VECTORS + 1] = {0, 14, 12, 8, 6};
+#endif
+
+static int masked_run(int isa, long rows, long width, const float *base, long base_rs, float sign,
+                      const float *delta, long delta_rs, const long *cols, long n, const float *wt,
+                      long wt_rs, int act, float slope, float *out, long out_rs) {
+    if (!dk_supported(isa)) return 0;
+    if (rows <= 0 || width <= 0) return 1;
+#if DK_X86
+    if (isa == DK_ISA_AVX512) {
+        dk_masked_tile p;
+        p.base_rs = base_rs, p.delta_rs = delta_rs, p.cols = cols, p.n = n, p.wt_rs = wt_rs;
+        p.out_rs = out_rs, p.negate = sign < 0, p.act = act, p.slope = slope;
+        for (long h0 = 0; h0 < width; h0 += 16 * DK_PANEL_VECTORS) {
+            const long left = width - h0, nv = DK_MIN(DK_PANEL_VECTORS, (left + 15) / 16);
+            p.last = dk_mask(left - 16 * (nv - 1));
+            p.wt = wt + h0;
+            // Rows split evenly into tiles, so a batch never ends in a sliver.
+            const long max_tile = masked512_rows[nv];
+            const long tiles = (rows + max_tile - 1) / max_tile, tile = (rows + tiles - 1) / tiles;
+            for (long r0 = 0; r0 < rows; r0 += tile) {
+                const long mr = DK_MIN(tile, rows - r0);
+                p.base = base + r0 * base_rs + h0;
+                p.delta = delta + r0 * delta_rs;
+                p.out = out + r0 * out_rs + h0;
+                masked512_table[mr][nv - 1](&p);
+            }
+        }
+        return 1;
+    }
+#endif
+    masked_generic(rows, width, base, base_rs, sign, delta, delta_rs, cols, n, wt, wt_rs, act, slope, out, out_rs);
+    return 1;
+}
+
+void gb_masked_dense(long rows, long width, const float *base, long base_rs, float sign,
+                     const float *delta, long delta_rs, const long *cols, long n, const float *wt,
+                     long wt_rs, int activation, float slope, float *out, long out_rs) {
+    pthread_once(&dk_once, dk_init);
+    masked_run(dk_best_isa, rows, width, base, base_rs, sign, delta, delta_rs, cols, n, wt, wt_rs, activation,
+               slope, out, out_rs);
+}
+
+int gb_masked_dense_variant(int isa, long rows, long width, const float *base, long base_rs,
+                            float sign, const float *delta, long delta_rs, const long *cols,
+                            long n, const float *wt, long wt_rs, int activation, float slope,
+                            float *out, long out_rs) {
+    return masked_run(isa, rows, width, base, base_rs, sign, delta, delta_rs, cols, n, wt, wt_rs, activation,
+                      slope, out, out_rs);
+}
