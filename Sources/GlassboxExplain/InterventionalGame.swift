@@ -133,15 +133,7 @@ struct InterventionalGame: Sendable {
                         return (hi - lo) * k
                     }, consume: { c, y, _ in
                         let (r, lo, hi) = chunks[c]
-                        for i in lo..<hi {
-                            let target = v + offsets[r] + i * o
-                            let block = y + (i - lo) * k * o
-                            for j in 0..<o {
-                                var sum = 0.0
-                                for row in 0..<k { sum += weights[row] * Double(block[row * o + j]) }
-                                target[j] = sum
-                            }
-                        }
+                        InterventionalGame.average(y, coalitions: hi - lo, weights: weights, outputs: o, into: v + offsets[r] + lo * o)
                     })
                 }
             }
@@ -229,20 +221,29 @@ struct InterventionalGame: Sendable {
                                     }
                                 }, consume: { c, y, _ in
                                     let (r, lo, hi) = chunks[c]
-                                    for i in lo..<hi {
-                                        let values = target + offsets[r] + i * o
-                                        let block = y + (i - lo) * k * o
-                                        for j in 0..<o {
-                                            var sum = 0.0
-                                            for row in 0..<k { sum += weights[row] * Double(block[row * o + j]) }
-                                            values[j] = sum
-                                        }
-                                    }
+                                    InterventionalGame.average(y, coalitions: hi - lo, weights: weights, outputs: o,
+                                                               into: target + offsets[r] + lo * o)
                                 })
                             }
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// `v(S) = Σ_b w_b f(x_S, b)` for `coalitions` consecutive coalitions whose model outputs
+    /// (`k = weights.count` rows each, `[outputs]` per row) start at `y`: `[coalitions, outputs]`
+    /// to `values`, summed in double precision in background order.
+    static func average(_ y: UnsafePointer<Float>, coalitions: Int, weights: [Double], outputs o: Int,
+                        into values: UnsafeMutablePointer<Double>) {
+        let k = weights.count
+        for i in 0..<coalitions {
+            let block = y + i * k * o
+            for j in 0..<o {
+                var sum = 0.0
+                for row in 0..<k { sum += weights[row] * Double(block[row * o + j]) }
+                values[i * o + j] = sum
             }
         }
     }
