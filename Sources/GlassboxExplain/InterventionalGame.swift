@@ -34,7 +34,8 @@ struct InterventionalGame: Sendable {
     /// The leading dense layer must be at least this wide for the incremental path: a narrower
     /// one (a linear model's single output) is cheaper as a product.
     static let minimumLeadingWidth = 16
-    /// Largest `U` table (floats) the fast path builds: 64 MiB.
+    /// Largest table (floats) the fast path builds — the `U` table, or one call's `x − b`
+    /// differences — 64 MiB; beyond it the game builds rows as usual.
     static let maximumTableFloats = 16 << 20
 
     init(model: PredictionFunction, background: Background, players: Players) throws {
