@@ -57,6 +57,7 @@ typedef struct {
     const float *bias;  // the panel's bias on the first depth block, else NULL
     int first, last, act;
     float slope;
+    long tiles;         // AVX-512 kernels: consecutive tiles of MR pixels to compute
 } dc_tile;
 
 typedef void (*dc_kernel_fn)(const dc_tile *p);
@@ -107,47 +108,52 @@ DC_AVX512 DC_INLINE __mmask16 dc_mask(long w) {
 // MR and NV are compile-time constants at every call site, so the loops over them unroll and
 // the accumulators stay in registers.
 DC_AVX512 DC_INLINE void dc512(const int MR, const int NV, const dc_tile *p) {
-    __m512 acc[DC_MAX_TILE][2];
-    DC_UNROLL for (int i = 0; i < MR; i++) {
-        DC_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
-    }
-    const float *bp = p->bp;
-    const long rs = p->a_rs;
-    for (long t = p->t0; t < p->t1; t++) {
-        const float *at = p->a + p->taps[t];
-        for (long c = p->c0; c < p->c1; c++) {
-            __m512 b[2];
-            DC_UNROLL for (int v = 0; v < NV; v++) b[v] = _mm512_load_ps(bp + 16 * v);
-            bp += 16 * NV;
-            DC_UNROLL for (int i = 0; i < MR; i++) {
-                const __m512 ai = _mm512_set1_ps(at[i * rs + c]);
-                DC_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(ai, b[v], acc[i][v]);
+    // Loops over p->tiles consecutive tiles: one call and one descriptor read per run of tiles.
+    for (long tile = 0; tile < p->tiles; tile++) {
+        const float *a = p->a + tile * MR * p->a_rs;
+        float *const c_tile = p->c + tile * MR * p->c_rs;
+        __m512 acc[DC_MAX_TILE][2];
+        DC_UNROLL for (int i = 0; i < MR; i++) {
+            DC_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
+        }
+        const float *bp = p->bp;
+        const long rs = p->a_rs;
+        for (long t = p->t0; t < p->t1; t++) {
+            const float *at = a + p->taps[t];
+            for (long c = p->c0; c < p->c1; c++) {
+                __m512 b[2];
+                DC_UNROLL for (int v = 0; v < NV; v++) b[v] = _mm512_load_ps(bp + 16 * v);
+                bp += 16 * NV;
+                DC_UNROLL for (int i = 0; i < MR; i++) {
+                    const __m512 ai = _mm512_set1_ps(at[i * rs + c]);
+                    DC_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(ai, b[v], acc[i][v]);
+                }
             }
         }
-    }
-    __mmask16 mask[2];
-    DC_UNROLL for (int v = 0; v < NV; v++) mask[v] = dc_mask(p->nr - 16 * v);
-    __m512 bias[2];
-    DC_UNROLL for (int v = 0; v < NV; v++) {
-        bias[v] = p->bias ? _mm512_load_ps(p->bias + 16 * v) : _mm512_setzero_ps();
-    }
-    const __m512 zero = _mm512_setzero_ps(), slope = _mm512_set1_ps(p->slope);
-    DC_UNROLL for (int i = 0; i < MR; i++) {
+        __mmask16 mask[2];
+        DC_UNROLL for (int v = 0; v < NV; v++) mask[v] = dc_mask(p->nr - 16 * v);
+        __m512 bias[2];
         DC_UNROLL for (int v = 0; v < NV; v++) {
-            float *dst = p->c + i * p->c_rs + 16 * v;
-            __m512 x = acc[i][v];
-            if (p->first) {
-                if (p->bias) x = _mm512_add_ps(x, bias[v]);
-            } else {
-                x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask[v], dst));
+            bias[v] = p->bias ? _mm512_load_ps(p->bias + 16 * v) : _mm512_setzero_ps();
+        }
+        const __m512 zero = _mm512_setzero_ps(), slope = _mm512_set1_ps(p->slope);
+        DC_UNROLL for (int i = 0; i < MR; i++) {
+            DC_UNROLL for (int v = 0; v < NV; v++) {
+                float *dst = c_tile + i * p->c_rs + 16 * v;
+                __m512 x = acc[i][v];
+                if (p->first) {
+                    if (p->bias) x = _mm512_add_ps(x, bias[v]);
+                } else {
+                    x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask[v], dst));
+                }
+                if (p->last) {
+                    // max(x, 0) returns its second operand for a NaN x: 0, as `x > 0 ? x : 0`.
+                    if (p->act == GB_ACT_RELU) x = _mm512_max_ps(x, zero);
+                    else if (p->act == GB_ACT_LEAKY_RELU)
+                        x = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, zero, _CMP_GT_OQ), _mm512_mul_ps(slope, x), x);
+                }
+                _mm512_mask_storeu_ps(dst, mask[v], x);
             }
-            if (p->last) {
-                // max(x, 0) returns its second operand for a NaN x: 0, as `x > 0 ? x : 0`.
-                if (p->act == GB_ACT_RELU) x = _mm512_max_ps(x, zero);
-                else if (p->act == GB_ACT_LEAKY_RELU)
-                    x = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, zero, _CMP_GT_OQ), _mm512_mul_ps(slope, x), x);
-            }
-            _mm512_mask_storeu_ps(dst, mask[v], x);
         }
     }
 }
@@ -271,16 +277,27 @@ static void dc_run(int isa, long max_tile, const gb_conv_desc *d, long rows, lon
                 p.act = d->activation;
                 p.slope = d->slope;
                 for (long r = 0; r < rows; r++) {
+#if DC_X86
+                    if (isa == DC_ISA_AVX512) {
+                        // The row's full tiles in one call, then the last (shorter) one.
+                        const long whole = cols / tile, rest = cols - whole * tile;
+                        p.a = in + r * in_rs + g * cg;
+                        p.c = out + r * out_rs + g * d->og + o0;
+                        p.tiles = whole;
+                        if (whole > 0) dc512_table[tile][width / 16 - 1](&p);
+                        if (rest > 0) {
+                            p.a += whole * tile * in_cs;
+                            p.c += whole * tile * out_cs;
+                            p.tiles = 1;
+                            dc512_table[rest][width / 16 - 1](&p);
+                        }
+                        continue;
+                    }
+#endif
                     for (long q0 = 0; q0 < cols; q0 += tile) {
                         const long mr = DC_MIN(tile, cols - q0);
                         p.a = in + r * in_rs + q0 * in_cs + g * cg;
                         p.c = out + r * out_rs + q0 * out_cs + g * d->og + o0;
-#if DC_X86
-                        if (isa == DC_ISA_AVX512) {
-                            dc512_table[mr][width / 16 - 1](&p);
-                            continue;
-                        }
-#endif
                         dc_generic(&p, mr, width);
                     }
                 }

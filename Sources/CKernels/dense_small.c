@@ -273,6 +273,7 @@ typedef struct {
     __mmask16 last;      // lanes of the panel's last vector
     int negate, act;
     float slope;
+    long tiles;          // consecutive tiles of MR rows to compute
 } dk_masked_tile;
 
 typedef void (*dk_masked_fn)(const dk_masked_tile *p);
@@ -280,43 +281,47 @@ typedef void (*dk_masked_fn)(const dk_masked_tile *p);
 // MR rows × NV vectors of outputs in registers (MR·NV ≤ 28). Per listed column: NV weight
 // vectors loaded (negated once for sign −1, which is exact) and MR differences broadcast from
 // memory feed MR·NV FMAs. Only a partial last vector uses masked loads and stores (masked
-// stores cost several cycles on some CPUs).
+// stores cost several cycles on some CPUs). Loops over p->tiles tiles itself: a call per tile
+// costs about as much as a row's arithmetic.
 DK_AVX512 DK_INLINE void masked512(const int MR, const int NV, const dk_masked_tile *p) {
     const long base_rs = p->base_rs, delta_rs = p->delta_rs, n = p->n, wt_rs = p->wt_rs, out_rs = p->out_rs;
-    const float *base = p->base, *delta = p->delta, *wt = p->wt;
+    const float *wt = p->wt;
     const long *cols = p->cols;
-    float *out = p->out;
     const __mmask16 last = p->last;
     const int full = last == 0xFFFF;
-    __m512 acc[DK_MAX_TILE][DK_PANEL_VECTORS];
-    DK_UNROLL for (int i = 0; i < MR; i++) {
-        DK_UNROLL for (int v = 0; v < NV; v++)
-            acc[i][v] = v == NV - 1 && !full ? _mm512_maskz_loadu_ps(last, base + i * base_rs + 16 * v)
-                                             : _mm512_loadu_ps(base + i * base_rs + 16 * v);
-    }
     const __m512i flip = _mm512_set1_epi32(p->negate ? (int)0x80000000u : 0);
-    for (long t = 0; t < n; t++) {
-        const long c = cols[t];
-        const float *w = wt + c * wt_rs;
-        __m512 wv[DK_PANEL_VECTORS];
-        DK_UNROLL for (int v = 0; v < NV; v++) {
-            const __m512 raw = v == NV - 1 && !full ? _mm512_maskz_loadu_ps(last, w + 16 * v) : _mm512_loadu_ps(w + 16 * v);
-            wv[v] = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(raw), flip));
+    const __m512 zero = _mm512_setzero_ps(), slope = _mm512_set1_ps(p->slope);
+    for (long tile = 0; tile < p->tiles; tile++) {
+        const float *base = p->base + tile * MR * base_rs, *delta = p->delta + tile * MR * delta_rs;
+        float *out = p->out + tile * MR * out_rs;
+        __m512 acc[DK_MAX_TILE][DK_PANEL_VECTORS];
+        DK_UNROLL for (int i = 0; i < MR; i++) {
+            DK_UNROLL for (int v = 0; v < NV; v++)
+                acc[i][v] = v == NV - 1 && !full ? _mm512_maskz_loadu_ps(last, base + i * base_rs + 16 * v)
+                                                 : _mm512_loadu_ps(base + i * base_rs + 16 * v);
+        }
+        for (long t = 0; t < n; t++) {
+            const long c = cols[t];
+            const float *w = wt + c * wt_rs;
+            __m512 wv[DK_PANEL_VECTORS];
+            DK_UNROLL for (int v = 0; v < NV; v++) {
+                const __m512 raw = v == NV - 1 && !full ? _mm512_maskz_loadu_ps(last, w + 16 * v) : _mm512_loadu_ps(w + 16 * v);
+                wv[v] = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(raw), flip));
+            }
+            DK_UNROLL for (int i = 0; i < MR; i++) {
+                const __m512 d = _mm512_set1_ps(delta[i * delta_rs + c]);
+                DK_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(d, wv[v], acc[i][v]);
+            }
         }
         DK_UNROLL for (int i = 0; i < MR; i++) {
-            const __m512 d = _mm512_set1_ps(delta[i * delta_rs + c]);
-            DK_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(d, wv[v], acc[i][v]);
-        }
-    }
-    const __m512 zero = _mm512_setzero_ps(), slope = _mm512_set1_ps(p->slope);
-    DK_UNROLL for (int i = 0; i < MR; i++) {
-        DK_UNROLL for (int v = 0; v < NV; v++) {
-            __m512 y = acc[i][v];
-            if (p->act == GB_ACT_RELU) y = _mm512_max_ps(y, zero);
-            else if (p->act == GB_ACT_LEAKY_RELU)
-                y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(y, zero, _CMP_GT_OQ), _mm512_mul_ps(slope, y), y);
-            if (v == NV - 1 && !full) _mm512_mask_storeu_ps(out + i * out_rs + 16 * v, last, y);
-            else _mm512_storeu_ps(out + i * out_rs + 16 * v, y);
+            DK_UNROLL for (int v = 0; v < NV; v++) {
+                __m512 y = acc[i][v];
+                if (p->act == GB_ACT_RELU) y = _mm512_max_ps(y, zero);
+                else if (p->act == GB_ACT_LEAKY_RELU)
+                    y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(y, zero, _CMP_GT_OQ), _mm512_mul_ps(slope, y), y);
+                if (v == NV - 1 && !full) _mm512_mask_storeu_ps(out + i * out_rs + 16 * v, last, y);
+                else _mm512_storeu_ps(out + i * out_rs + 16 * v, y);
+            }
         }
     }
 }
@@ -358,12 +363,15 @@ static int masked_run(int isa, long rows, long width, const float *base, long ba
             // Rows split evenly into tiles, so a batch never ends in a sliver.
             const long max_tile = masked512_rows[nv];
             const long tiles = (rows + max_tile - 1) / max_tile, tile = (rows + tiles - 1) / tiles;
-            for (long r0 = 0; r0 < rows; r0 += tile) {
-                const long mr = DK_MIN(tile, rows - r0);
-                p.base = base + r0 * base_rs + h0;
-                p.delta = delta + r0 * delta_rs;
-                p.out = out + r0 * out_rs + h0;
-                masked512_table[mr][nv - 1](&p);
+            // The full tiles in one call, then the last (shorter) one.
+            const long whole = rows / tile, rest = rows - whole * tile;
+            p.base = base + h0, p.delta = delta, p.out = out + h0, p.tiles = whole;
+            masked512_table[tile][nv - 1](&p);
+            if (rest > 0) {
+                const long r0 = whole * tile;
+                p.base = base + r0 * base_rs + h0, p.delta = delta + r0 * delta_rs, p.out = out + r0 * out_rs + h0;
+                p.tiles = 1;
+                masked512_table[rest][nv - 1](&p);
             }
         }
         return 1;
@@ -387,4 +395,29 @@ int gb_masked_dense_variant(int isa, long rows, long width, const float *base, l
                             float *out, long out_rs) {
     return masked_run(isa, rows, width, base, base_rs, sign, delta, delta_rs, cols, n, wt, wt_rs, activation,
                       slope, out, out_rs);
+}
+
+void gb_masked_dense_coalitions(long first, long rows, long k, const long *starts, const unsigned char *absent,
+                                const long *cols, long width, const float *u, const float *v, long hp,
+                                const float *delta, long delta_rs, const float *wt, long wt_rs, int activation,
+                                float slope, float *out, long out_rs) {
+    pthread_once(&dk_once, dk_init);
+    if (rows <= 0 || k <= 0) return;
+    long s = first;
+    const long end = first + rows;
+    while (s < end) {
+        const long i = s / k, b = s % k;
+        const long count = DK_MIN(k - b, end - s);
+        const long *list = cols + starts[i];
+        const long n = starts[i + 1] - starts[i];
+        float *dst = out + (s - first) * out_rs;
+        if (absent[i]) {
+            masked_run(dk_best_isa, count, width, v, 0, -1.0f, delta + b * delta_rs, delta_rs, list, n, wt, wt_rs,
+                       activation, slope, dst, out_rs);
+        } else {
+            masked_run(dk_best_isa, count, width, u + b * hp, hp, 1.0f, delta + b * delta_rs, delta_rs, list, n, wt,
+                       wt_rs, activation, slope, dst, out_rs);
+        }
+        s += count;
+    }
 }

@@ -183,3 +183,95 @@ GB_CLONES void gb_gelu_backward(const float *restrict g, const float *restrict x
         }
     }
 }
+
+// ---- Row-wise helpers for batched model outputs ----------------------------------------------
+
+GB_CLONES int gb_all_finite(const float *x, long n) {
+    // Integer test of the exponent bits: an OR-reduction the vectoriser handles (a float sum
+    // would need reassociation it may not do).
+    uint32_t bad = 0;
+    for (long i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, x + i, sizeof bits);
+        bad |= (bits & 0x7F800000u) == 0x7F800000u;
+    }
+    return bad == 0;
+}
+
+GB_CLONES void gb_softmax_rows(float *x, long rows, long width) {
+    if (width == 2) {
+        // The binary case: pairs of lanes, no inner loops.
+        for (long r = 0; r < rows; r++) {
+            float a = x[2 * r], b = x[2 * r + 1];
+            float m = b >= a ? b : a;
+            float ea = gb_exp1(a - m), eb = gb_exp1(b - m);
+            float s = ea + eb;
+            x[2 * r] = ea / s;
+            x[2 * r + 1] = eb / s;
+        }
+        return;
+    }
+    for (long r = 0; r < rows; r++) {
+        float *row = x + r * width;
+        float m = row[0];
+        for (long j = 1; j < width; j++) m = row[j] >= m ? row[j] : m;
+        float s = 0.0f;
+        for (long j = 0; j < width; j++) {
+            row[j] = gb_exp1(row[j] - m);
+            s += row[j];
+        }
+        for (long j = 0; j < width; j++) row[j] /= s;
+    }
+}
+
+// Products are rounded before they are added (no FMA contraction), so the sums are the same on
+// every instruction set and equal to `sum += w * Double(y)` written out in Swift. Several groups
+// run at once — GROUPS·o independent sums per background row instead of one chain of dependent
+// additions — with the common narrow widths unrolled.
+enum { GB_SUM_GROUPS = 8, GB_SUM_WIDTH = 16 };
+
+GB_INLINE void gb_group_sums_block(const int O, const float *y, long gn, long k, long o, const double *w,
+                                   double *out) {
+#pragma STDC FP_CONTRACT OFF
+    const long width = O > 0 ? O : o;
+    double acc[GB_SUM_GROUPS * GB_SUM_WIDTH] = {0};
+    for (long b = 0; b < k; b++) {
+        const double wb = w[b];
+        if (O > 0 && gn == GB_SUM_GROUPS) {
+            for (int t = 0; t < GB_SUM_GROUPS; t++) {
+                const float *row = y + (t * k + b) * O;
+                for (int j = 0; j < O; j++) acc[t * O + j] += wb * (double)row[j];
+            }
+        } else {
+            for (long t = 0; t < gn; t++) {
+                const float *row = y + (t * k + b) * width;
+                for (long j = 0; j < width; j++) acc[t * width + j] += wb * (double)row[j];
+            }
+        }
+    }
+    for (long t = 0; t < gn; t++)
+        for (long j = 0; j < width; j++) out[t * width + j] = acc[t * width + j];
+}
+
+void gb_weighted_group_sums(const float *y, long groups, long k, long o, const double *w, double *out) {
+#pragma STDC FP_CONTRACT OFF
+    if (o > GB_SUM_WIDTH) {
+        for (long g = 0; g < groups; g++)
+            for (long j = 0; j < o; j++) {
+                double s = 0.0;
+                for (long b = 0; b < k; b++) s += w[b] * (double)y[(g * k + b) * o + j];
+                out[g * o + j] = s;
+            }
+        return;
+    }
+    for (long g0 = 0; g0 < groups; g0 += GB_SUM_GROUPS) {
+        const long gn = groups - g0 < GB_SUM_GROUPS ? groups - g0 : GB_SUM_GROUPS;
+        const float *block = y + g0 * k * o;
+        double *target = out + g0 * o;
+        switch (o) {
+        case 1: gb_group_sums_block(1, block, gn, k, o, w, target); break;
+        case 2: gb_group_sums_block(2, block, gn, k, o, w, target); break;
+        default: gb_group_sums_block(0, block, gn, k, o, w, target); break;
+        }
+    }
+}

@@ -160,30 +160,21 @@ struct InterventionalGame: Sendable {
                 for j in 0..<d { differences[(r * k + row) * d + j] = rows.scalars[r * d + j] - background.rows.scalars[row * d + j] }
             }
         }
-        // Each coalition's smaller side, once: its columns (`sides[start[c]..<start[c + 1]]` for
-        // coalition c of all rows in order) and whether they are the present ones.
+        // Each coalition's smaller side, once: its columns (`sides[starts[c]..<starts[c + 1]]` for
+        // coalition c of all rows in order) and whether they are the absent ones.
         let total = masks.reduce(0) { $0 + $1.count / max(p, 1) }
-        var sides = [Int](repeating: 0, count: total * ((d + 1) / 2)), starts = [Int](repeating: 0, count: total + 1)
-        var present = [Bool](repeating: false, count: total)
+        var sides = [Int](repeating: 0, count: max(1, total * ((d + 1) / 2))), starts = [Int](repeating: 0, count: total + 1)
+        var absent = [UInt8](repeating: 0, count: max(1, total))
         var coalitionStart = [0]
-        var inCoalition = [UInt8](repeating: 0, count: d)
         var coalition = 0
         for r in 0..<n {
             let count = masks[r].count / max(p, 1)
             masks[r].withUnsafeBufferPointer { m in
                 for i in 0..<count {
-                    for j in 0..<d { inCoalition[j] = 0 }
-                    var members = 0
-                    for player in 0..<p where m[i * p + player] != 0 {
-                        for t in columnStart[player]..<columnStart[player + 1] { inCoalition[columnTable[t]] = 1 }
-                        members += columnStart[player + 1] - columnStart[player]
-                    }
-                    let usePresent = members <= d - members
-                    let wanted: UInt8 = usePresent ? 1 : 0
-                    var end = starts[coalition]
-                    for j in 0..<d where inCoalition[j] == wanted { sides[end] = j; end += 1 }
+                    let end = InterventionalGame.smallerSide(m.baseAddress! + i * p, players: p, columnStart: columnStart,
+                                                             columnTable: columnTable, features: d, into: &sides,
+                                                             at: starts[coalition], absent: &absent[coalition])
                     starts[coalition + 1] = end
-                    present[coalition] = usePresent
                     coalition += 1
                 }
             }
@@ -195,36 +186,30 @@ struct InterventionalGame: Sendable {
                 try explained.withUnsafeBufferPointer { vs in
                     try leading.transposedWeights.withUnsafeBufferPointer { ws in
                         try sides.withUnsafeBufferPointer { columns in
-                            try flat.withUnsafeMutableBufferPointer { out in
-                                let (differencesOf, u, v, wt, target) = (ds.baseAddress!, us.baseAddress!, vs.baseAddress!,
-                                                                         ws.baseAddress!, out.baseAddress!)
-                                try model.streamAfterLeadingDense(chunks: chunks.count, maxRows: perChunk * k,
-                                                                  rows: { (chunks[$0].hi - chunks[$0].lo) * k },
-                                                                  fill: { c, samples, h, stride in
-                                    let (r, lo, _) = chunks[c]
-                                    let delta = differencesOf + r * k * d
-                                    var sample = samples.lowerBound
-                                    while sample < samples.upperBound {
-                                        let i = lo + sample / k, first = sample % k
-                                        let count = Swift.min(k - first, samples.upperBound - sample)
-                                        let coalition = coalitionStart[r] + i
-                                        let list = columns.baseAddress! + starts[coalition]
-                                        let listed = starts[coalition + 1] - starts[coalition]
-                                        let destination = h + (sample - samples.lowerBound) * stride
-                                        if present[coalition] {
-                                            gb_masked_dense(count, leading.width, u + first * hp, hp, 1, delta + first * d, d, list, listed,
-                                                            wt, hp, leading.activation, leading.slope, destination, stride)
-                                        } else {
-                                            gb_masked_dense(count, leading.width, v + r * hp, 0, -1, delta + first * d, d, list, listed,
-                                                            wt, hp, leading.activation, leading.slope, destination, stride)
+                            try starts.withUnsafeBufferPointer { startTable in
+                                try absent.withUnsafeBufferPointer { absentTable in
+                                    try weights.withUnsafeBufferPointer { w in
+                                        try flat.withUnsafeMutableBufferPointer { out in
+                                            let (differencesOf, u, v, wt, target) = (ds.baseAddress!, us.baseAddress!, vs.baseAddress!,
+                                                                                     ws.baseAddress!, out.baseAddress!)
+                                            try model.streamAfterLeadingDense(chunks: chunks.count, maxRows: perChunk * k,
+                                                                              rows: { (chunks[$0].hi - chunks[$0].lo) * k },
+                                                                              fill: { c, samples, h, stride in
+                                                let (r, lo, _) = chunks[c]
+                                                let firstCoalition = coalitionStart[r] + lo
+                                                gb_masked_dense_coalitions(samples.lowerBound, samples.count, k,
+                                                                           startTable.baseAddress! + firstCoalition,
+                                                                           absentTable.baseAddress! + firstCoalition,
+                                                                           columns.baseAddress!, leading.width, u, v + r * hp, hp,
+                                                                           differencesOf + r * k * d, d, wt, hp,
+                                                                           leading.activation, leading.slope, h, stride)
+                                            }, consume: { c, y, _ in
+                                                let (r, lo, hi) = chunks[c]
+                                                gb_weighted_group_sums(y, hi - lo, k, o, w.baseAddress!, target + offsets[r] + lo * o)
+                                            })
                                         }
-                                        sample += count
                                     }
-                                }, consume: { c, y, _ in
-                                    let (r, lo, hi) = chunks[c]
-                                    InterventionalGame.average(y, coalitions: hi - lo, weights: weights, outputs: o,
-                                                               into: target + offsets[r] + lo * o)
-                                })
+                                }
                             }
                         }
                     }
@@ -233,19 +218,52 @@ struct InterventionalGame: Sendable {
         }
     }
 
+    /// Writes the columns of one coalition's smaller side — those taken from `x` when at most half
+    /// are, else those taken from the background row — at `sides[at...]` in increasing order, sets
+    /// `absent` to 1 for the second case, and returns the end of what it wrote. `mask` holds the
+    /// coalition's `players` membership bytes.
+    private static func smallerSide(_ mask: UnsafePointer<UInt8>, players p: Int, columnStart: [Int], columnTable: [Int],
+                                    features d: Int, into sides: inout [Int], at start: Int, absent: inout UInt8) -> Int {
+        var end = start
+        if d <= 64 {
+            // Column sets as bit masks: one OR per member, one popcount, one pass over set bits.
+            var present: UInt64 = 0
+            for player in 0..<p where mask[player] != 0 {
+                for t in columnStart[player]..<columnStart[player + 1] { present |= 1 << UInt64(columnTable[t]) }
+            }
+            let all: UInt64 = d == 64 ? ~0 : (1 << UInt64(d)) - 1
+            let members = present.nonzeroBitCount
+            var side = members <= d - members ? present : all & ~present
+            absent = members <= d - members ? 0 : 1
+            while side != 0 {
+                sides[end] = side.trailingZeroBitCount
+                end += 1
+                side &= side - 1
+            }
+            return end
+        }
+        var inCoalition = [UInt8](repeating: 0, count: d)
+        var members = 0
+        for player in 0..<p where mask[player] != 0 {
+            for t in columnStart[player]..<columnStart[player + 1] { inCoalition[columnTable[t]] = 1 }
+            members += columnStart[player + 1] - columnStart[player]
+        }
+        let wanted: UInt8 = members <= d - members ? 1 : 0
+        absent = 1 - wanted
+        for j in 0..<d where inCoalition[j] == wanted {
+            sides[end] = j
+            end += 1
+        }
+        return end
+    }
+
     /// `v(S) = Σ_b w_b f(x_S, b)` for `coalitions` consecutive coalitions whose model outputs
     /// (`k = weights.count` rows each, `[outputs]` per row) start at `y`: `[coalitions, outputs]`
     /// to `values`, summed in double precision in background order.
     static func average(_ y: UnsafePointer<Float>, coalitions: Int, weights: [Double], outputs o: Int,
                         into values: UnsafeMutablePointer<Double>) {
-        let k = weights.count
-        for i in 0..<coalitions {
-            let block = y + i * k * o
-            for j in 0..<o {
-                var sum = 0.0
-                for row in 0..<k { sum += weights[row] * Double(block[row * o + j]) }
-                values[i * o + j] = sum
-            }
+        weights.withUnsafeBufferPointer { w in
+            gb_weighted_group_sums(y, coalitions, weights.count, o, w.baseAddress!, values)
         }
     }
 

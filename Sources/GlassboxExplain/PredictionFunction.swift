@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import GlassboxNN
 import Synchronization
@@ -286,11 +287,7 @@ public struct PredictionFunction: Sendable {
     /// Checks `rows` model outputs are finite and applies the output transform.
     private func finish(rows: Int, _ o: UnsafeMutablePointer<Float>) throws {
         let count = rows * outputs
-        // One vectorisable sum: finite unless some output is not (or the sum overflows, when
-        // the scan below finds nothing).
-        var total: Float = 0
-        for i in 0..<count { total += o[i] }
-        if !total.isFinite {
+        if gb_all_finite(o, count) == 0 {
             for i in 0..<count where !o[i].isFinite {
                 throw GlassboxError.nonFinite("model output \(o[i]) for a row of the batch (row \(i / outputs), output \(i % outputs))")
             }

@@ -97,4 +97,40 @@ import Testing
             }
         }
     }
+
+    @Test func maskedCoalitionsEqualOneCallPerCoalition() throws {
+        // Coalitions of k = 7 rows with lists of 0–5 columns, alternately present and absent
+        // sides; row ranges that start and end inside a coalition.
+        let (d, width, k, coalitions) = (9, 40, 7, 6)
+        let hp = 48
+        let wt = DenseKernelTests.values(d * hp, seed: 10), u = DenseKernelTests.values(k * hp, seed: 11)
+        let v = DenseKernelTests.values(hp, seed: 12), delta = DenseKernelTests.values(k * d, seed: 13)
+        var starts = [0], cols: [Int] = [], absent: [UInt8] = []
+        for c in 0..<coalitions {
+            let list = Array([4, 0, 8, 2, 6, 1].prefix(c % 6))
+            cols += list
+            starts.append(cols.count)
+            absent.append(UInt8(c % 2))
+        }
+        for (first, rows) in [(0, k * coalitions), (3, 20), (9, 1), (13, 29)] {
+            var out = [Float](repeating: 99, count: rows * hp)
+            gb_masked_dense_coalitions(first, rows, k, starts, absent, cols, width, u, v, hp, delta, d, wt, hp,
+                                       Int32(GB_ACT_RELU), 0, &out, hp)
+            for s in first..<(first + rows) {
+                let (i, b) = (s / k, s % k)
+                var one = [Float](repeating: 99, count: hp)
+                cols.withUnsafeBufferPointer { list in
+                    if absent[i] != 0 {
+                        gb_masked_dense(1, width, v, 0, -1, Array(delta[(b * d)...]), d, list.baseAddress! + starts[i],
+                                        starts[i + 1] - starts[i], wt, hp, Int32(GB_ACT_RELU), 0, &one, hp)
+                    } else {
+                        gb_masked_dense(1, width, Array(u[(b * hp)...]), hp, 1, Array(delta[(b * d)...]), d, list.baseAddress! + starts[i],
+                                        starts[i + 1] - starts[i], wt, hp, Int32(GB_ACT_RELU), 0, &one, hp)
+                    }
+                }
+                #expect(Array(out[((s - first) * hp)..<((s - first) * hp + width)]) == Array(one[0..<width]), "row \(s)")
+                #expect(out[(s - first) * hp + width] == 99, "padding of row \(s) written")
+            }
+        }
+    }
 }

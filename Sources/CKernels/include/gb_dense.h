@@ -51,6 +51,17 @@ void gb_masked_dense(long rows, long width, const float *base, long base_rs, flo
                      const float *delta, long delta_rs, const long *cols, long n, const float *wt,
                      long wt_rs, int activation, float slope, float *out, long out_rs);
 
+/// gb_masked_dense over the rows of a run of coalitions, each covering k consecutive rows (one per
+/// background row): row s (first ≤ s < first + rows) belongs to coalition i = s / k and background
+/// row b = s mod k and is written at out + (s − first)·out_rs. Coalition i lists its columns at
+/// cols[starts[i]] ..< cols[starts[i + 1]]: the columns taken from x (base = u + b·hp, sign +1)
+/// when absent[i] == 0, else the columns taken from the background row (base = v, sign −1). delta row b
+/// is at delta + b·delta_rs. Same arithmetic as gb_masked_dense per row.
+void gb_masked_dense_coalitions(long first, long rows, long k, const long *starts, const unsigned char *absent,
+                                const long *cols, long width, const float *u, const float *v, long hp,
+                                const float *delta, long delta_rs, const float *wt, long wt_rs, int activation,
+                                float slope, float *out, long out_rs);
+
 /// Test hooks: the kernels with a chosen instruction set (0 = portable C, 2 = AVX-512F). They
 /// return 0, writing nothing, when this CPU cannot run that family.
 int gb_dense_narrow_variant(int isa, long rows, long k, long og, const float *x, long x_rs,

@@ -32,6 +32,17 @@ void gb_gelu(const float *x, float *y, long n, int tanh_form);
 /// dx[i] = g[i] · GELU′(x[i]) for the same two forms.
 void gb_gelu_backward(const float *g, const float *x, float *dx, long n, int tanh_form);
 
+/// Whether every x[i] is finite (no NaN or ±inf).
+int gb_all_finite(const float *x, long n);
+/// Replaces each of `rows` rows of `width` values at x (row-major) by its softmax: subtract the
+/// row maximum, exp, divide by the row sum accumulated in column order.
+void gb_softmax_rows(float *x, long rows, long width);
+/// out[g·o + j] = Σ_{b<k} w[b] · y[(g·k + b)·o + j] in double precision for g < groups, j < o:
+/// weighted sums over consecutive blocks of k rows (a Shapley game's background average), each
+/// accumulated from 0 in increasing b, every product rounded before it is added, so results are
+/// identical on every instruction set.
+void gb_weighted_group_sums(const float *y, long groups, long k, long o, const double *w, double *out);
+
 #ifdef __cplusplus
 }
 #endif
