@@ -252,9 +252,10 @@ static void dc_run(int isa, long max_tile, const gb_conv_desc *d, long rows, lon
         channels_per_block = (cg + blocks - 1) / blocks;
         blocks = (cg + channels_per_block - 1) / channels_per_block;
     }
-    // Tiles split each row of `cols` pixels evenly.
+    // Tiles split each row of `cols` pixels evenly: `wide` tiles of `narrow + 1` pixels, then
+    // tiles of `narrow` (256 → 9 × 14 + 10 × 13), so no row ends in a sliver of a tile.
     const long tiles_per_row = (cols + max_tile - 1) / max_tile;
-    const long tile = (cols + tiles_per_row - 1) / tiles_per_row;
+    const long narrow = cols / tiles_per_row, wide = cols - narrow * tiles_per_row;
 
     for (long b = 0; b < blocks; b++) {
         const long t0 = taps > 1 ? b * taps_per_block : 0;
@@ -279,26 +280,26 @@ static void dc_run(int isa, long max_tile, const gb_conv_desc *d, long rows, lon
                 for (long r = 0; r < rows; r++) {
 #if DC_X86
                     if (isa == DC_ISA_AVX512) {
-                        // The row's full tiles in one call, then the last (shorter) one.
-                        const long whole = cols / tile, rest = cols - whole * tile;
+                        // Each run of equal tiles in one call.
                         p.a = in + r * in_rs + g * cg;
                         p.c = out + r * out_rs + g * d->og + o0;
-                        p.tiles = whole;
-                        if (whole > 0) dc512_table[tile][width / 16 - 1](&p);
-                        if (rest > 0) {
-                            p.a += whole * tile * in_cs;
-                            p.c += whole * tile * out_cs;
-                            p.tiles = 1;
-                            dc512_table[rest][width / 16 - 1](&p);
+                        if (wide > 0) {
+                            p.tiles = wide;
+                            dc512_table[narrow + 1][width / 16 - 1](&p);
+                            p.a += wide * (narrow + 1) * in_cs;
+                            p.c += wide * (narrow + 1) * out_cs;
                         }
+                        p.tiles = tiles_per_row - wide;
+                        if (p.tiles > 0) dc512_table[narrow][width / 16 - 1](&p);
                         continue;
                     }
 #endif
-                    for (long q0 = 0; q0 < cols; q0 += tile) {
-                        const long mr = DC_MIN(tile, cols - q0);
+                    for (long t = 0, q0 = 0; t < tiles_per_row; t++) {
+                        const long mr = t < wide ? narrow + 1 : narrow;
                         p.a = in + r * in_rs + q0 * in_cs + g * cg;
                         p.c = out + r * out_rs + q0 * out_cs + g * d->og + o0;
                         dc_generic(&p, mr, width);
+                        q0 += mr;
                     }
                 }
             }

@@ -360,19 +360,20 @@ static int masked_run(int isa, long rows, long width, const float *base, long ba
             const long left = width - h0, nv = DK_MIN(DK_PANEL_VECTORS, (left + 15) / 16);
             p.last = dk_mask(left - 16 * (nv - 1));
             p.wt = wt + h0;
-            // Rows split evenly into tiles, so a batch never ends in a sliver.
             const long max_tile = masked512_rows[nv];
-            const long tiles = (rows + max_tile - 1) / max_tile, tile = (rows + tiles - 1) / tiles;
-            // The full tiles in one call, then the last (shorter) one.
-            const long whole = rows / tile, rest = rows - whole * tile;
-            p.base = base + h0, p.delta = delta, p.out = out + h0, p.tiles = whole;
-            masked512_table[tile][nv - 1](&p);
-            if (rest > 0) {
-                const long r0 = whole * tile;
+            // Rows split evenly: `wide` tiles of `narrow + 1` rows, then tiles of `narrow`
+            // (100 rows → 15 × 6 + 2 × 5), each run of equal tiles in one call.
+            const long tiles = (rows + max_tile - 1) / max_tile;
+            const long narrow = rows / tiles, wide = rows - narrow * tiles;
+            p.base = base + h0, p.delta = delta, p.out = out + h0;
+            if (wide > 0) {
+                p.tiles = wide;
+                masked512_table[narrow + 1][nv - 1](&p);
+                const long r0 = wide * (narrow + 1);
                 p.base = base + r0 * base_rs + h0, p.delta = delta + r0 * delta_rs, p.out = out + r0 * out_rs + h0;
-                p.tiles = 1;
-                masked512_table[rest][nv - 1](&p);
             }
+            p.tiles = tiles - wide;
+            if (p.tiles > 0) masked512_table[narrow][nv - 1](&p);
         }
         return 1;
     }

@@ -167,13 +167,17 @@ struct InterventionalGame: Sendable {
         var absent = [UInt8](repeating: 0, count: max(1, total))
         var coalitionStart = [0]
         var coalition = 0
+        // Each player's columns as a bit mask (when the columns fit in one word).
+        let playerColumns: [UInt64] = d <= 64 ? (0..<p).map { player in
+            columnTable[columnStart[player]..<columnStart[player + 1]].reduce(0) { $0 | 1 << UInt64($1) }
+        } : []
         for r in 0..<n {
             let count = masks[r].count / max(p, 1)
             masks[r].withUnsafeBufferPointer { m in
                 for i in 0..<count {
                     let end = InterventionalGame.smallerSide(m.baseAddress! + i * p, players: p, columnStart: columnStart,
-                                                             columnTable: columnTable, features: d, into: &sides,
-                                                             at: starts[coalition], absent: &absent[coalition])
+                                                             columnTable: columnTable, playerColumns: playerColumns, features: d,
+                                                             into: &sides, at: starts[coalition], absent: &absent[coalition])
                     starts[coalition + 1] = end
                     coalition += 1
                 }
@@ -223,14 +227,14 @@ struct InterventionalGame: Sendable {
     /// `absent` to 1 for the second case, and returns the end of what it wrote. `mask` holds the
     /// coalition's `players` membership bytes.
     private static func smallerSide(_ mask: UnsafePointer<UInt8>, players p: Int, columnStart: [Int], columnTable: [Int],
-                                    features d: Int, into sides: inout [Int], at start: Int, absent: inout UInt8) -> Int {
+                                    playerColumns: [UInt64], features d: Int, into sides: inout [Int], at start: Int,
+                                    absent: inout UInt8) -> Int {
         var end = start
         if d <= 64 {
-            // Column sets as bit masks: one OR per member, one popcount, one pass over set bits.
+            // Column sets as bit masks: one OR per player (branch-free: memberships are random and
+            // a branch per player mispredicts), one popcount, one pass over the set bits.
             var present: UInt64 = 0
-            for player in 0..<p where mask[player] != 0 {
-                for t in columnStart[player]..<columnStart[player + 1] { present |= 1 << UInt64(columnTable[t]) }
-            }
+            for player in 0..<p { present |= playerColumns[player] & (0 &- UInt64(mask[player] != 0 ? 1 : 0)) }
             let all: UInt64 = d == 64 ? ~0 : (1 << UInt64(d)) - 1
             let members = present.nonzeroBitCount
             var side = members <= d - members ? present : all & ~present

@@ -169,14 +169,21 @@ struct CoalitionDesign {
         self.varying = varying
         let m = varying.count
         guard m >= 2 else { (masks, weights, gameMasks) = ([], [], []); return }
-        var masks: [UInt8] = [], weights: [Double] = []
+        let maxSamples = m <= 30 ? (1 << m) - 2 : 1 << 30
+        let samples = min(budget, maxSamples)
+        // Written in place (at most `samples` coalitions), trimmed at the end.
+        var masks = [UInt8](repeating: 0, count: samples * m), weights: [Double] = []
+        weights.reserveCapacity(samples)
         func add(_ mask: [UInt8], _ weight: Double) {
-            masks += mask
+            let start = weights.count * m
+            masks.withUnsafeMutableBufferPointer { target in
+                mask.withUnsafeBufferPointer { source in
+                    (target.baseAddress! + start).update(from: source.baseAddress!, count: m)
+                }
+            }
             weights.append(weight)
         }
         var count: Int { weights.count }
-        let maxSamples = m <= 30 ? (1 << m) - 2 : 1 << 30
-        let samples = min(budget, maxSamples)
         let sizes = m / 2                 // ceil((M−1)/2)
         let pairedSizes = (m - 1) / 2     // floor((M−1)/2)
         var kernel = (1...sizes).map { s in Double(m - 1) / Double(s * (m - s)) }
@@ -199,7 +206,9 @@ struct CoalitionDesign {
                 remaining = remaining.map { $0 / scale }
             }
             let w = kernel[size - 1] / binomial(m, size) / (paired ? 2 : 1)
-            forEachCombination(m, size) { members in
+            // Every `size`-subset in lexicographic order (itertools.combinations), then its complement.
+            var members = Array(0..<size)
+            while true {
                 for i in 0..<m { mask[i] = 0 }
                 for i in members { mask[i] = 1 }
                 add(mask, w)
@@ -207,6 +216,11 @@ struct CoalitionDesign {
                     for i in 0..<m { mask[i] = 1 - mask[i] }
                     add(mask, w)
                 }
+                var i = size - 1
+                while i >= 0 && members[i] == m - size + i { i -= 1 }
+                if i < 0 { break }
+                members[i] += 1
+                for j in (i + 1)..<size { members[j] = members[j - 1] + 1 }
             }
         }
 
@@ -219,13 +233,9 @@ struct CoalitionDesign {
             var cumulative: [Double] = []
             var acc = 0.0
             for w in draw { acc += w / drawTotal; cumulative.append(acc) }
-            // Coalitions seen so far, keyed by their membership bits (one word per 64 players).
-            var seen: [[UInt64]: Int] = [:]
-            func key(_ mask: [UInt8]) -> [UInt64] {
-                var words = [UInt64](repeating: 0, count: (m + 63) / 64)
-                for i in 0..<m where mask[i] != 0 { words[i >> 6] |= 1 << UInt64(i & 63) }
-                return words
-            }
+            // Coalitions seen so far, keyed by their membership bits.
+            var seen: [CoalitionKey: Int] = [:]
+            seen.reserveCapacity(left)
             var order = Array(0..<m)
             var draws = 4 * left
             while left > 0 && draws > 0 {
@@ -240,7 +250,7 @@ struct CoalitionDesign {
                 }
                 let paired = size <= pairedSizes
                 var isNew = false
-                let bits = key(mask)
+                let bits = CoalitionKey(mask, count: m)
                 if let earlier = seen[bits] {
                     weights[earlier] += 1
                 } else {
@@ -264,9 +274,14 @@ struct CoalitionDesign {
             for i in fixed..<count { weights[i] *= weightLeft / sampled }
         }
 
+        masks.removeLast(masks.count - count * m)
         var game = [UInt8](repeating: 0, count: count * players)
-        for i in 0..<count {
-            for (t, player) in varying.enumerated() { game[i * players + player] = masks[i * m + t] }
+        if m == players {
+            game = masks  // every player varies: the same bytes
+        } else {
+            for i in 0..<count {
+                for (t, player) in varying.enumerated() { game[i * players + player] = masks[i * m + t] }
+            }
         }
         (self.masks, self.weights, self.gameMasks) = (masks, weights, game)
     }
@@ -304,35 +319,70 @@ struct CoalitionDesign {
                                        outputs: [Int], o: Int) -> ([Double], Bool) {
         let m = varying.count, q = selected.count, r = outputs.count
         guard q > 1 else { return (outputs.map { delta[$0] }, false) }
-        let last = selected[q - 1], free = q - 1
-        // X = memberships of the free variables minus the eliminated one's, Y the adjusted values;
-        // then the normal equations XᵀWX, XᵀWY in plain dense loops (they vectorise; branches on
-        // the ±1/0 entries did not).
-        var x = [Double](repeating: 0, count: count * free)
-        var y = [Double](repeating: 0, count: count * r)
-        for i in 0..<count {
-            let lastIn = Double(masks[i * m + last])
-            for t in 0..<free { x[i * free + t] = Double(masks[i * m + selected[t]]) - lastIn }
-            for (c, j) in outputs.enumerated() { y[i * r + c] = values[i * o + j] - base[j] - lastIn * delta[j] }
-        }
-        var a = [Double](repeating: 0, count: free * free)
-        var b = [Double](repeating: 0, count: free * r)
-        x.withUnsafeBufferPointer { xp in
-            y.withUnsafeBufferPointer { yp in
-                a.withUnsafeMutableBufferPointer { ap in
-                    b.withUnsafeMutableBufferPointer { bp in
-                        for i in 0..<count {
-                            let w = weights[i], row = xp.baseAddress! + i * free
-                            for t in 0..<free {
-                                let wt = w * row[t]
-                                let target = ap.baseAddress! + t * free
-                                for u in 0..<free { target[u] += wt * row[u] }
-                                for c in 0..<r { bp[t * r + c] += wt * yp[i * r + c] }
-                            }
+        let free = q - 1
+        // With z the 0/1 memberships of the selected variables (the eliminated one, l, last) and
+        // y the adjusted values, the normal equations of x = z_free − z_l are
+        //   XᵀWX[t][u] = G[t][u] − G[t][l] − G[l][u] + G[l][l],  XᵀWY[t] = H[t] − H[l],
+        // with G = Σ w z zᵀ and H = Σ w z yᵀ. Each coalition adds to G and H over its smaller side:
+        // its members, or — through z = 1 − z̄ — its non-members (then G gains w(11ᵀ − 1z̄ᵀ − z̄1ᵀ
+        // + z̄z̄ᵀ) and H gains w(1 − z̄)yᵀ, the all-ones terms summed once at the end). Cost per
+        // coalition: (smaller side)² instead of q².
+        var g = [Double](repeating: 0, count: q * q), h = [Double](repeating: 0, count: q * r)
+        var gc = [Double](repeating: 0, count: q * q), hc = [Double](repeating: 0, count: q * r)
+        var rc = [Double](repeating: 0, count: q), yc = [Double](repeating: 0, count: r)
+        var wc = 0.0
+        var y = [Double](repeating: 0, count: r), side = [Int](repeating: 0, count: q)
+        let outputIndex = outputs
+        masks.withUnsafeBufferPointer { maskBuffer in
+            selected.withUnsafeBufferPointer { selectedBuffer in
+                let (z, sel) = (maskBuffer.baseAddress!, selectedBuffer.baseAddress!)
+                for i in 0..<count {
+                    let w = weights[i], row = z + i * m
+                    let lastIn = Double(row[sel[free]])
+                    for c in 0..<r { y[c] = values[i * o + outputIndex[c]] - base[outputIndex[c]] - lastIn * delta[outputIndex[c]] }
+                    var members = 0
+                    for t in 0..<q { members += Int(row[sel[t]] != 0 ? 1 : 0) }
+                    let complement = members > q - members
+                    // Branch-free: memberships are random, so a branch per variable mispredicts.
+                    var n = 0
+                    let flip: UInt8 = complement ? 1 : 0
+                    for t in 0..<q {
+                        side[n] = t
+                        n += Int((row[sel[t]] != 0 ? 1 : 0) ^ flip)
+                    }
+                    if complement {
+                        wc += w
+                        for c in 0..<r { yc[c] += w * y[c] }
+                        for e in 0..<n {
+                            let t = side[e]
+                            rc[t] += w
+                            for f in e..<n { gc[t * q + side[f]] += w }
+                            for c in 0..<r { hc[t * r + c] += w * y[c] }
+                        }
+                    } else {
+                        for e in 0..<n {
+                            let t = side[e]
+                            for f in e..<n { g[t * q + side[f]] += w }
+                            for c in 0..<r { h[t * r + c] += w * y[c] }
                         }
                     }
                 }
             }
+        }
+        // Upper triangles to full matrices, then the complement terms.
+        for t in 0..<q {
+            for u in 0..<t { (g[t * q + u], gc[t * q + u]) = (g[u * q + t], gc[u * q + t]) }
+        }
+        for t in 0..<q {
+            for u in 0..<q { g[t * q + u] += wc - rc[t] - rc[u] + gc[t * q + u] }
+            for c in 0..<r { h[t * r + c] += yc[c] - hc[t * r + c] }
+        }
+        let l = free
+        var a = [Double](repeating: 0, count: free * free)
+        var b = [Double](repeating: 0, count: free * r)
+        for t in 0..<free {
+            for u in 0..<free { a[t * free + u] = g[t * q + u] - g[t * q + l] - g[l * q + u] + g[l * q + l] }
+            for c in 0..<r { b[t * r + c] = h[t * r + c] - h[l * r + c] }
         }
         let (solution, singular) = LeastSquares.solveSymmetric(a, b, m: free, r: r)
         var phi = [Double](repeating: 0, count: r * q)
@@ -376,24 +426,29 @@ struct CoalitionDesign {
     }
 }
 
+/// A coalition's membership bits, for finding repeated draws: the first 64 players inline, the
+/// rest (rarely any) in an array.
+struct CoalitionKey: Hashable {
+    let low: UInt64
+    let high: [UInt64]
+
+    /// The members of `mask` (`count` membership bytes, non-zero for a member).
+    init(_ mask: [UInt8], count m: Int) {
+        var low: UInt64 = 0
+        for i in 0..<min(m, 64) where mask[i] != 0 { low |= 1 << UInt64(i) }
+        var high: [UInt64] = []
+        if m > 64 {
+            high = [UInt64](repeating: 0, count: (m - 1) / 64)
+            for i in 64..<m where mask[i] != 0 { high[(i >> 6) - 1] |= 1 << UInt64(i & 63) }
+        }
+        (self.low, self.high) = (low, high)
+    }
+}
+
 /// `C(n, k)` as a Double (exact for the sizes used here).
 func binomial(_ n: Int, _ k: Int) -> Double {
     guard k >= 0, k <= n else { return 0 }
     var result = 1.0
     for i in 0..<min(k, n - k) { result = result * Double(n - i) / Double(i + 1) }
     return result.rounded()
-}
-
-/// Calls `body` with each `k`-subset of `0..<n` in lexicographic order (as `itertools.combinations`).
-func forEachCombination(_ n: Int, _ k: Int, _ body: ([Int]) -> Void) {
-    guard k > 0, k <= n else { if k == 0 { body([]) }; return }
-    var index = Array(0..<k)
-    while true {
-        body(index)
-        var i = k - 1
-        while i >= 0 && index[i] == n - k + i { i -= 1 }
-        if i < 0 { return }
-        index[i] += 1
-        for j in (i + 1)..<k { index[j] = index[j - 1] + 1 }
-    }
 }
