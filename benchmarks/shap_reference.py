@@ -11,6 +11,7 @@ plain constrained regression that Glassbox computes by default (shap's own defau
                                           budget 2·16 + 2048): wall and CPU time of each and the ratios
                                           (target ≥ 50× in wall time; a loaded machine distorts wall time,
                                           so the load average is reported with them)
+  … --speed --repeat 3                    each side timed 3 times, alternating; medians and every run
 
 Without --model/--data it builds the setting itself: make_classification data (16 features, 5 informative),
 an sklearn MLP (64, 32) trained on it, saved as a Glassbox model file (weights, architecture, standardiser).
@@ -131,6 +132,8 @@ def main():
     parser.add_argument("--rows", type=int); parser.add_argument("--background", type=int, default=100)
     parser.add_argument("--budget", type=int); parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--speed", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="time each side this many times, alternating (Glassbox, shap, Glassbox, …), and report medians")
     parser.add_argument("--glassbox", default=os.path.join(os.path.dirname(__file__), "..", ".build", "release", "glassbox"))
     args = parser.parse_args()
     import shap
@@ -152,22 +155,37 @@ def main():
         def children_cpu():
             usage = resource.getrusage(resource.RUSAGE_CHILDREN)
             return usage.ru_utime + usage.ru_stime
-        cpu_before = children_cpu()
-        start = time.perf_counter()
-        out = subprocess.run([args.glassbox, "explain", "--model", model, "--data", rows_csv, "--background-data", bg_csv,
-                              "--method", "kernel-shap", "--budget", str(budget), "--seed", str(args.seed), "--json"],
-                             check=True, capture_output=True, text=True).stdout
-        ours_process = time.perf_counter() - start
-        ours_cpu = children_cpu() - cpu_before
-        report = json.loads(out)
-        ours = np.array(report["attributions"])[:, 1, :]          # class 1, [rows, features]
+
+        def run_glassbox():
+            cpu_before = children_cpu()
+            start = time.perf_counter()
+            out = subprocess.run([args.glassbox, "explain", "--model", model, "--data", rows_csv, "--background-data", bg_csv,
+                                  "--method", "kernel-shap", "--budget", str(budget), "--seed", str(args.seed), "--json"],
+                                 check=True, capture_output=True, text=True).stdout
+            process = time.perf_counter() - start
+            report = json.loads(out)
+            return report, process, children_cpu() - cpu_before
 
         explainer = shap.KernelExplainer(f, background)
-        np.random.seed(args.seed)
-        cpu_start, start = time.process_time(), time.perf_counter()
-        values = explainer.shap_values(explained, nsamples=budget, l1_reg=False, silent=True)
-        theirs_seconds = time.perf_counter() - start
-        theirs_cpu = time.process_time() - cpu_start
+
+        def run_shap():
+            np.random.seed(args.seed)
+            cpu_start, start = time.process_time(), time.perf_counter()
+            values = explainer.shap_values(explained, nsamples=budget, l1_reg=False, silent=True)
+            return values, time.perf_counter() - start, time.process_time() - cpu_start
+
+        # Alternating runs, so a slow spell of a shared machine falls on both sides.
+        timings = {"glassbox_explain": [], "glassbox_process": [], "glassbox_cpu": [], "shap": [], "shap_cpu": []}
+        for _ in range(max(1, args.repeat)):
+            report, process, cpu = run_glassbox()
+            timings["glassbox_explain"].append(report["audit"]["wall_seconds"])
+            timings["glassbox_process"].append(process)
+            timings["glassbox_cpu"].append(cpu)
+            values, seconds, cpu = run_shap()
+            timings["shap"].append(seconds)
+            timings["shap_cpu"].append(cpu)
+        median = {key: float(np.median(v)) for key, v in timings.items()}
+        ours = np.array(report["attributions"])[:, 1, :]          # class 1, [rows, features]
         theirs = np.asarray(values[1] if isinstance(values, list) else np.asarray(values)[:, :, 1])
 
         result = {"shap_version": shap.__version__, "rows": rows, "features": len(names), "background": len(background),
@@ -176,11 +194,13 @@ def main():
                   "max_abs_difference": float(np.abs(ours - theirs).max()),
                   "mean_abs_attribution": float(np.abs(theirs).mean()),
                   "glassbox_completeness_gap": report["audit"]["max_completeness_gap"],
-                  "glassbox_explain_seconds": report["audit"]["wall_seconds"],
-                  "glassbox_process_seconds": ours_process,
-                  "glassbox_cpu_seconds": ours_cpu,
-                  "shap_seconds": theirs_seconds,
-                  "shap_cpu_seconds": theirs_cpu,
+                  "runs_per_side": max(1, args.repeat),
+                  "glassbox_explain_seconds": median["glassbox_explain"],
+                  "glassbox_process_seconds": median["glassbox_process"],
+                  "glassbox_cpu_seconds": median["glassbox_cpu"],
+                  "shap_seconds": median["shap"],
+                  "shap_cpu_seconds": median["shap_cpu"],
+                  "all_runs": timings,
                   "load_average_1min": os.getloadavg()[0]}
         ours_rank = np.argsort(-np.abs(ours).mean(0)); theirs_rank = np.argsort(-np.abs(theirs).mean(0))
         result["same_top5"] = sorted(ours_rank[:5].tolist()) == sorted(theirs_rank[:5].tolist())
@@ -190,10 +210,11 @@ def main():
             again = explainer.shap_values(explained, nsamples=budget, l1_reg=False, silent=True)
             again = np.asarray(again[1] if isinstance(again, list) else np.asarray(again)[:, :, 1])
             result["shap_vs_shap_pearson"] = float(np.corrcoef(again.ravel(), theirs.ravel())[0, 1])
-        result["speedup_explain"] = theirs_seconds / result["glassbox_explain_seconds"]
-        result["speedup_process"] = theirs_seconds / ours_process
+        # Ratios of the medians (with one run each, of the single runs).
+        result["speedup_explain"] = median["shap"] / median["glassbox_explain"]
+        result["speedup_process"] = median["shap"] / median["glassbox_process"]
         # CPU time is what a loaded machine cannot distort as much as wall time: both sides' work in core-seconds.
-        result["speedup_cpu"] = theirs_cpu / ours_cpu
+        result["speedup_cpu"] = median["shap_cpu"] / median["glassbox_cpu"]
         print(json.dumps(result, indent=1))
 
 

@@ -166,9 +166,68 @@ DK_AVX512 DK_INLINE void narrow512_packed(const int OG, long rows, long k, const
     }
 }
 
+// narrow512_packed for a depth of BLOCKS·16 or less known at compile time (a head after a hidden
+// layer of up to 64 units), two trees per iteration: the weights stay in registers, the
+// per-row loop over blocks unrolls, and the two reductions overlap. The same arithmetic, so the
+// same bits. Rows beyond the last whole pair of trees go to narrow512_packed.
+DK_AVX512 DK_INLINE void narrow512_fixed(const int OG, const int BLOCKS, long rows, long k, const float *x, long x_rs,
+                                         const float *w, const float *bias, int act, float slope, float *y) {
+    const int G = 16 / OG;
+    const long kp = BLOCKS * 16, tail = 16 * (BLOCKS - 1);
+    const __mmask16 last = dk_mask(k - tail);
+    __m512 wv[8][4];
+    DK_UNROLL for (int o = 0; o < OG; o++) {
+        DK_UNROLL for (int b = 0; b < BLOCKS; b++) wv[o][b] = _mm512_loadu_ps(w + o * kp + 16 * b);
+    }
+    float pattern[16];
+    for (int q = 0; q < 16; q++) pattern[q] = bias ? bias[q % OG] : 0.0f;
+    const __m512 vbias = _mm512_loadu_ps(pattern), zero = _mm512_setzero_ps(), vslope = _mm512_set1_ps(slope);
+    long r0 = 0;
+    for (; r0 + 2 * G <= rows; r0 += 2 * G) {
+        __m512 p[2][16];
+        DK_UNROLL for (int t = 0; t < 2; t++) {
+            DK_UNROLL for (int i = 0; i < G; i++) {
+                const float *xi = x + (r0 + t * G + i) * x_rs;
+                __m512 xb[4];
+                DK_UNROLL for (int b = 0; b < BLOCKS; b++)
+                    xb[b] = b == BLOCKS - 1 ? _mm512_maskz_loadu_ps(last, xi + 16 * b) : _mm512_loadu_ps(xi + 16 * b);
+                DK_UNROLL for (int o = 0; o < OG; o++) {
+                    __m512 acc = _mm512_mul_ps(xb[0], wv[o][0]);
+                    DK_UNROLL for (int b = 1; b < BLOCKS; b++) acc = _mm512_fmadd_ps(xb[b], wv[o][b], acc);
+                    p[t][i * OG + o] = acc;
+                }
+            }
+        }
+        DK_UNROLL for (int t = 0; t < 2; t++) {
+            __m512 v = dk_reduce16(p[t]);
+            if (bias) v = _mm512_add_ps(v, vbias);
+            if (act == GB_ACT_RELU) v = _mm512_max_ps(v, zero);
+            else if (act == GB_ACT_LEAKY_RELU)
+                v = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ), _mm512_mul_ps(vslope, v), v);
+            _mm512_storeu_ps(y + (r0 + t * G) * OG, v);
+        }
+    }
+    if (r0 < rows) narrow512_packed(OG, rows - r0, k, x + r0 * x_rs, x_rs, w, bias, act, slope, y + r0 * OG);
+}
+
 DK_AVX512 static void narrow512(long rows, long k, long og, const float *x, long x_rs,
                                 const float *w, const float *bias, int act, float slope, float *y,
                                 long y_rs) {
+    const long nblocks = (k + 15) / 16;
+    // Registers: OG·BLOCKS ≤ 8 weight vectors beside the two trees' 32 partial products.
+    if (y_rs == og && og <= 2 && nblocks <= 4) {
+        switch (og * 8 + nblocks) {
+        case 9: narrow512_fixed(1, 1, rows, k, x, x_rs, w, bias, act, slope, y); return;
+        case 10: narrow512_fixed(1, 2, rows, k, x, x_rs, w, bias, act, slope, y); return;
+        case 11: narrow512_fixed(1, 3, rows, k, x, x_rs, w, bias, act, slope, y); return;
+        case 12: narrow512_fixed(1, 4, rows, k, x, x_rs, w, bias, act, slope, y); return;
+        case 17: narrow512_fixed(2, 1, rows, k, x, x_rs, w, bias, act, slope, y); return;
+        case 18: narrow512_fixed(2, 2, rows, k, x, x_rs, w, bias, act, slope, y); return;
+        case 19: narrow512_fixed(2, 3, rows, k, x, x_rs, w, bias, act, slope, y); return;
+        case 20: narrow512_fixed(2, 4, rows, k, x, x_rs, w, bias, act, slope, y); return;
+        default: break;
+        }
+    }
     if (y_rs == og) {
         switch (og) {
         case 1: narrow512_packed(1, rows, k, x, x_rs, w, bias, act, slope, y); return;

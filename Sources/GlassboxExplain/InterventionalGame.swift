@@ -84,7 +84,10 @@ struct InterventionalGame: Sendable {
     func values(of rows: Tensor, masks: [[UInt8]]) throws -> (values: [[Double]], evaluations: Int) {
         let (d, p, k, o) = (model.features, players.count, background.count, model.outputs)
         let counts = masks.map { $0.count / p }
-        let perChunk = max(1, model.batchRows / k)
+        let fast = backgroundPreactivations != nil && model.leadingDense != nil && rows.shape[0] * k * d <= InterventionalGame.maximumTableFloats
+        // The incremental path holds no input rows, only outputs, so it takes 8× larger chunks:
+        // fewer calls into the plan (each costs about a microsecond of bookkeeping).
+        let perChunk = max(1, (fast ? 8 : 1) * model.batchRows / k)
         var chunks: [(row: Int, lo: Int, hi: Int)] = []
         for (r, count) in counts.enumerated() {
             for lo in stride(from: 0, to: count, by: perChunk) { chunks.append((r, lo, min(count, lo + perChunk))) }
@@ -96,8 +99,7 @@ struct InterventionalGame: Sendable {
         // Players' columns as one flat table: no per-coalition array traffic in the hot loop.
         let columnStart = players.groups.reduce(into: [0]) { $0.append($0.last! + $1.count) }
         let columnTable = players.groups.flatMap { $0 }
-        if let table = backgroundPreactivations, let leading = model.leadingDense,
-           rows.shape[0] * k * d <= InterventionalGame.maximumTableFloats {
+        if fast, let table = backgroundPreactivations, let leading = model.leadingDense {
             try leadingDenseValues(of: rows, masks: masks, chunks: chunks, perChunk: perChunk, table: table, leading: leading,
                                    columnStart: columnStart, columnTable: columnTable, offsets: offsets, into: &flat)
             let values = counts.indices.map { Array(flat[offsets[$0]..<offsets[$0 + 1]]) }
