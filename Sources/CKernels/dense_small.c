@@ -342,13 +342,33 @@ typedef void (*dk_masked_fn)(const dk_masked_tile *p);
 // memory feed MR·NV FMAs. Only a partial last vector uses masked loads and stores (masked
 // stores cost several cycles on some CPUs). Loops over p->tiles tiles itself: a call per tile
 // costs about as much as a row's arithmetic.
-DK_AVX512 DK_INLINE void masked512(const int MR, const int NV, const dk_masked_tile *p) {
-    const long base_rs = p->base_rs, delta_rs = p->delta_rs, n = p->n, wt_rs = p->wt_rs, out_rs = p->out_rs;
-    const float *wt = p->wt;
-    const long *cols = p->cols;
+// The listed columns' FMAs of one tile; NEGATE (a compile-time constant) flips the weights'
+// signs, which is exact.
+DK_AVX512 DK_INLINE void masked512_columns(const int MR, const int NV, const int NEGATE, const dk_masked_tile *p,
+                                           const float *delta, __m512 acc[DK_MAX_TILE][DK_PANEL_VECTORS]) {
     const __mmask16 last = p->last;
     const int full = last == 0xFFFF;
-    const __m512i flip = _mm512_set1_epi32(p->negate ? (int)0x80000000u : 0);
+    const __m512i flip = _mm512_set1_epi32((int)0x80000000u);
+    const long n = p->n, wt_rs = p->wt_rs, delta_rs = p->delta_rs;
+    for (long t = 0; t < n; t++) {
+        const long c = p->cols[t];
+        const float *w = p->wt + c * wt_rs;
+        __m512 wv[DK_PANEL_VECTORS];
+        DK_UNROLL for (int v = 0; v < NV; v++) {
+            const __m512 raw = v == NV - 1 && !full ? _mm512_maskz_loadu_ps(last, w + 16 * v) : _mm512_loadu_ps(w + 16 * v);
+            wv[v] = NEGATE ? _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(raw), flip)) : raw;
+        }
+        DK_UNROLL for (int i = 0; i < MR; i++) {
+            const __m512 d = _mm512_set1_ps(delta[i * delta_rs + c]);
+            DK_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(d, wv[v], acc[i][v]);
+        }
+    }
+}
+
+DK_AVX512 DK_INLINE void masked512(const int MR, const int NV, const dk_masked_tile *p) {
+    const long base_rs = p->base_rs, delta_rs = p->delta_rs, out_rs = p->out_rs;
+    const __mmask16 last = p->last;
+    const int full = last == 0xFFFF, act = p->act, negate = p->negate;
     const __m512 zero = _mm512_setzero_ps(), slope = _mm512_set1_ps(p->slope);
     for (long tile = 0; tile < p->tiles; tile++) {
         const float *base = p->base + tile * MR * base_rs, *delta = p->delta + tile * MR * delta_rs;
@@ -359,24 +379,13 @@ DK_AVX512 DK_INLINE void masked512(const int MR, const int NV, const dk_masked_t
                 acc[i][v] = v == NV - 1 && !full ? _mm512_maskz_loadu_ps(last, base + i * base_rs + 16 * v)
                                                  : _mm512_loadu_ps(base + i * base_rs + 16 * v);
         }
-        for (long t = 0; t < n; t++) {
-            const long c = cols[t];
-            const float *w = wt + c * wt_rs;
-            __m512 wv[DK_PANEL_VECTORS];
-            DK_UNROLL for (int v = 0; v < NV; v++) {
-                const __m512 raw = v == NV - 1 && !full ? _mm512_maskz_loadu_ps(last, w + 16 * v) : _mm512_loadu_ps(w + 16 * v);
-                wv[v] = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(raw), flip));
-            }
-            DK_UNROLL for (int i = 0; i < MR; i++) {
-                const __m512 d = _mm512_set1_ps(delta[i * delta_rs + c]);
-                DK_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(d, wv[v], acc[i][v]);
-            }
-        }
+        if (negate) masked512_columns(MR, NV, 1, p, delta, acc);
+        else masked512_columns(MR, NV, 0, p, delta, acc);
         DK_UNROLL for (int i = 0; i < MR; i++) {
             DK_UNROLL for (int v = 0; v < NV; v++) {
                 __m512 y = acc[i][v];
-                if (p->act == GB_ACT_RELU) y = _mm512_max_ps(y, zero);
-                else if (p->act == GB_ACT_LEAKY_RELU)
+                if (act == GB_ACT_RELU) y = _mm512_max_ps(y, zero);
+                else if (act == GB_ACT_LEAKY_RELU)
                     y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(y, zero, _CMP_GT_OQ), _mm512_mul_ps(slope, y), y);
                 if (v == NV - 1 && !full) _mm512_mask_storeu_ps(out + i * out_rs + 16 * v, last, y);
                 else _mm512_storeu_ps(out + i * out_rs + 16 * v, y);

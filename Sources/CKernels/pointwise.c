@@ -200,14 +200,15 @@ GB_CLONES int gb_all_finite(const float *x, long n) {
 
 GB_CLONES void gb_softmax_rows(float *x, long rows, long width) {
     if (width == 2) {
-        // The binary case: pairs of lanes, no inner loops.
+        // The binary case: the larger logit's exp(0) is exactly 1, so one exp per row gives the
+        // general loop's bits (exp(a − m), exp(b − m), their sum, the quotients).
         for (long r = 0; r < rows; r++) {
             float a = x[2 * r], b = x[2 * r + 1];
-            float m = b >= a ? b : a;
-            float ea = gb_exp1(a - m), eb = gb_exp1(b - m);
-            float s = ea + eb;
-            x[2 * r] = ea / s;
-            x[2 * r + 1] = eb / s;
+            int second = b >= a;
+            float e = gb_exp1(second ? a - b : b - a);
+            float s = e + 1.0f;
+            x[2 * r] = (second ? e : 1.0f) / s;
+            x[2 * r + 1] = (second ? 1.0f : e) / s;
         }
         return;
     }

@@ -42,6 +42,16 @@ import Testing
             }
             #expect(abs(total - 1) <= 1e-5)
         }
+        if width == 2 {
+            // One exp per row (the larger logit's is exactly 1) gives the bits of two.
+            for r in 0..<rows {
+                let (a, b) = (logits[2 * r], logits[2 * r + 1])
+                let m = b >= a ? b : a
+                var shifted = [a - m, b - m], e = [Float](repeating: 0, count: 2)
+                gb_exp(&shifted, &e, 2)
+                #expect(x[2 * r] == e[0] / (e[0] + e[1]) && x[2 * r + 1] == e[1] / (e[0] + e[1]), "row \(r)")
+            }
+        }
         // RowSoftmax goes through it: the same bits.
         var viaSwift = logits
         viaSwift.withUnsafeMutableBufferPointer { RowSoftmax.apply($0.baseAddress!, rows: rows, width: width) }
