@@ -72,7 +72,7 @@ extension InferencePlan {
     /// activated outputs for the samples `rows` (a sub-range of `0..<batch`) at `h`, sample
     /// after sample `stride` floats apart, and the plan runs the remaining steps on them,
     /// writing `batch · outputCount` floats to `output`. Runs on the calling thread in chunks of
-    /// at most the plan's chunk size; observers of the dense layer and later layers run as in
+    /// at most twice the plan's chunk size; observers of the dense layer and later layers run as in
     /// ``predict(_:batch:into:)``. Throws when `leading` is not this plan's, or an observer
     /// watches a folded step before the dense layer.
     package func predictAfterLeadingDense(_ leading: LeadingDense, batch: Int,
@@ -90,7 +90,9 @@ extension InferencePlan {
         }
         if workspaces.isEmpty { workspaces.append(PlanWorkspace(program)) }
         let workspace = workspaces[0]
-        workspace.reserve(Swift.min(program.chunkLimit, batch))
+        // Twice the plan's usual chunk: without a first-layer product, the per-chunk bookkeeping
+        // is a larger share of the work (measured ~2 % faster on Kernel SHAP; 4× no better).
+        workspace.reserve(Swift.min(2 * program.chunkLimit, batch))
         let hidden = dense.output.slot, stride = dense.output.stride, outStride = outputCount
         var start = 0
         while start < batch {
