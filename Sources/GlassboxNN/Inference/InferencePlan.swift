@@ -195,15 +195,19 @@ public final class InferencePlan: @unchecked Sendable {
                               output: output + start * outStride, workspace: workspace)
             for (i, step) in program.steps.enumerated() {
                 try step.run(chunk)
-                if !observers[i].isEmpty {
-                    let v = step.output
-                    for o in observers[i] {
-                        o.body(InferenceActivation(path: o.path, samples: start..<(start + count), shape: v.shape,
-                                                   layout: v.publicLayout, storage: chunk.pointer(v), sampleStride: v.stride))
-                    }
-                }
+                notifyObservers(of: i, step, chunk, samples: start..<(start + count))
             }
             start += count
+        }
+    }
+
+    /// Hands step `i`'s output for `samples` (computed in `chunk`) to the closures observing it.
+    func notifyObservers(of i: Int, _ step: PlanStep, _ chunk: Chunk, samples: Range<Int>) {
+        guard !observers[i].isEmpty else { return }
+        let v = step.output
+        for o in observers[i] {
+            o.body(InferenceActivation(path: o.path, samples: samples, shape: v.shape, layout: v.publicLayout,
+                                       storage: chunk.pointer(v), sampleStride: v.stride))
         }
     }
 

@@ -103,13 +103,7 @@ extension InferencePlan {
             for i in leading.step..<program.steps.count {
                 let step = program.steps[i]
                 if i > leading.step { try step.run(chunk) }
-                if !observers[i].isEmpty {
-                    let v = step.output
-                    for o in observers[i] {
-                        o.body(InferenceActivation(path: o.path, samples: start..<(start + count), shape: v.shape,
-                                                   layout: v.publicLayout, storage: chunk.pointer(v), sampleStride: v.stride))
-                    }
-                }
+                notifyObservers(of: i, step, chunk, samples: start..<(start + count))
             }
             start += count
         }
