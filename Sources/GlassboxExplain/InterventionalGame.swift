@@ -194,26 +194,25 @@ struct InterventionalGame: Sendable {
                         try sides.withUnsafeBufferPointer { columns in
                             try starts.withUnsafeBufferPointer { startTable in
                                 try absent.withUnsafeBufferPointer { absentTable in
-                                    try weights.withUnsafeBufferPointer { w in
-                                        try flat.withUnsafeMutableBufferPointer { out in
-                                            let (differencesOf, u, v, wt, target) = (ds.baseAddress!, us.baseAddress!, vs.baseAddress!,
-                                                                                     ws.baseAddress!, out.baseAddress!)
-                                            try model.streamAfterLeadingDense(chunks: chunks.count, maxRows: perChunk * k,
-                                                                              rows: { (chunks[$0].hi - chunks[$0].lo) * k },
-                                                                              fill: { c, samples, h, stride in
-                                                let (r, lo, _) = chunks[c]
-                                                let firstCoalition = coalitionStart[r] + lo
-                                                gb_masked_dense_coalitions(samples.lowerBound, samples.count, k,
-                                                                           startTable.baseAddress! + firstCoalition,
-                                                                           absentTable.baseAddress! + firstCoalition,
-                                                                           columns.baseAddress!, leading.width, u, v + r * hp, hp,
-                                                                           differencesOf + r * k * d, d, wt, hp,
-                                                                           leading.activation, leading.slope, h, stride)
-                                            }, consume: { c, y, _ in
-                                                let (r, lo, hi) = chunks[c]
-                                                gb_weighted_group_sums(y, hi - lo, k, o, w.baseAddress!, target + offsets[r] + lo * o)
-                                            })
-                                        }
+                                    try flat.withUnsafeMutableBufferPointer { out in
+                                        let (differencesOf, u, v, wt, target) = (ds.baseAddress!, us.baseAddress!, vs.baseAddress!,
+                                                                                 ws.baseAddress!, out.baseAddress!)
+                                        try model.streamAfterLeadingDense(chunks: chunks.count, maxRows: perChunk * k,
+                                                                          rows: { (chunks[$0].hi - chunks[$0].lo) * k },
+                                                                          fill: { c, samples, h, stride in
+                                            let (r, lo, _) = chunks[c]
+                                            let firstCoalition = coalitionStart[r] + lo
+                                            gb_masked_dense_coalitions(samples.lowerBound, samples.count, k,
+                                                                       startTable.baseAddress! + firstCoalition,
+                                                                       absentTable.baseAddress! + firstCoalition,
+                                                                       columns.baseAddress!, leading.width, u, v + r * hp, hp,
+                                                                       differencesOf + r * k * d, d, wt, hp,
+                                                                       leading.activation, leading.slope, h, stride)
+                                        }, consume: { c, y, _ in
+                                            let (r, lo, hi) = chunks[c]
+                                            InterventionalGame.average(y, coalitions: hi - lo, weights: weights, outputs: o,
+                                                                       into: target + offsets[r] + lo * o)
+                                        })
                                     }
                                 }
                             }

@@ -57,8 +57,11 @@ public struct KernelSHAP: LocalExplainer {
     /// Players (default: one per feature).
     public var players: Players?
     /// Coalitions per explained row (nil: `2·M + 2048` for a row with `M` varying players);
-    /// capped at `2^M − 2`.
+    /// capped at `2^M − 2`, and at most ``maximumBudget``.
     public var budget: Int?
+    /// The largest budget accepted: every coalition of 20 players. A row's schedule, values and
+    /// regression are held in memory, so the budget bounds what an explanation allocates.
+    public static let maximumBudget = 1 << 20
     /// Feature selection before the regression (default ``Regularization/none``).
     public var regularization: Regularization
     /// Seed of the coalition sampling; each row's generator is derived from it and the row, so
@@ -80,7 +83,8 @@ public struct KernelSHAP: LocalExplainer {
     /// Kernel SHAP values of every row of `rows` (`[n, model.features]`): an explanation with
     /// values `[n, outputs, players]` and an audit of the seed, evaluations and wall time. Throws
     /// when `rows` does not fit the model, the players or background do not match it, or
-    /// `budget` is below the number of players. Cost: see the type's documentation.
+    /// `budget` is below the number of players or above ``maximumBudget``. Cost: see the type's
+    /// documentation.
     public func explain(_ rows: Tensor, model: PredictionFunction) throws -> Explanation {
         let start = DispatchTime.now().uptimeNanoseconds
         try model.checkInput(rows, "rows to explain")
@@ -89,6 +93,9 @@ public struct KernelSHAP: LocalExplainer {
         let (n, p, o) = (rows.shape[0], players.count, model.outputs)
         if let budget, budget < p {
             throw GlassboxError.invalidArgument("Kernel SHAP budget \(budget) is below the \(p) players: the regression needs at least one coalition per player")
+        }
+        if let budget, budget > KernelSHAP.maximumBudget {
+            throw GlassboxError.invalidArgument("Kernel SHAP budget \(budget) is above the limit of \(KernelSHAP.maximumBudget) coalitions per row (every coalition of 20 players)")
         }
         if case .topK(let k) = regularization, k < 1 {
             throw GlassboxError.invalidArgument("Kernel SHAP top-k regularisation needs k ≥ 1, got \(k)")

@@ -22,6 +22,9 @@ public struct PermutationSHAP: LocalExplainer {
     public var players: Players?
     /// Coalitions per explained row (nil: `2·p + 2048`).
     public var budget: Int?
+    /// The largest budget accepted (as ``KernelSHAP/maximumBudget``): a block's coalitions are held
+    /// in memory, so the budget bounds what an explanation allocates.
+    public static let maximumBudget = KernelSHAP.maximumBudget
     /// Seed of the sampled orders.
     public var seed: UInt64
     /// `"permutation-shap"`.
@@ -46,6 +49,9 @@ public struct PermutationSHAP: LocalExplainer {
         let walk = 2 * max(1, p - 1)
         guard budget >= walk else {
             throw GlassboxError.invalidArgument("permutation SHAP budget \(budget) is below the \(walk) coalitions of one antithetic pair of permutations for \(p) players")
+        }
+        guard budget <= PermutationSHAP.maximumBudget else {
+            throw GlassboxError.invalidArgument("permutation SHAP budget \(budget) is above the limit of \(PermutationSHAP.maximumBudget) coalitions per row")
         }
         let pairs = budget / walk
         let fx = try model(rows)

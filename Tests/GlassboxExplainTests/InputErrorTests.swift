@@ -27,13 +27,18 @@ import Testing
         #expect(weights.contains("weight 1 is -1.0"), "\(weights)")
     }
 
-    @Test func budgetTooSmall() throws {
+    @Test func budgetOutOfRange() throws {
         let f = try PredictionFunction.logits(of: try randomMLP(features: 6), features: 6)
         let background = try Background(normalRows(3, 6, seed: 1))
         let text = message { _ = try KernelSHAP(background: background, budget: 4).explain(normalRows(1, 6, seed: 2), model: f) }
         #expect(text.contains("budget 4") && text.contains("6 players"), "\(text)")
         let perm = message { _ = try PermutationSHAP(background: background, budget: 5).explain(normalRows(1, 6, seed: 2), model: f) }
         #expect(perm.contains("budget 5") && perm.contains("10 coalitions"), "\(perm)")
+        // A budget that would make each row's schedule allocate without bound is refused up front.
+        let huge = message { _ = try KernelSHAP(background: background, budget: 1 << 40).explain(normalRows(1, 6, seed: 2), model: f) }
+        #expect(huge.contains("budget \(1 << 40)") && huge.contains("limit of 1048576"), "\(huge)")
+        let hugePerm = message { _ = try PermutationSHAP(background: background, budget: 1 << 40).explain(normalRows(1, 6, seed: 2), model: f) }
+        #expect(hugePerm.contains("budget \(1 << 40)") && hugePerm.contains("limit of 1048576"), "\(hugePerm)")
     }
 
     @Test func otherBadArguments() throws {
