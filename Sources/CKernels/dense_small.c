@@ -340,8 +340,8 @@ typedef void (*dk_masked_fn)(const dk_masked_tile *p);
 // MR rows × NV vectors of outputs in registers (MR·NV ≤ 28). Per listed column: NV weight
 // vectors loaded (negated once for sign −1, which is exact) and MR differences broadcast from
 // memory feed MR·NV FMAs. Only a partial last vector uses masked loads and stores (masked
-// stores cost several cycles on some CPUs). Loops over p->tiles tiles itself: a call per tile
-// costs about as much as a row's arithmetic.
+// stores cost several cycles on some CPUs). Loops over p->tiles tiles itself: one call and one
+// descriptor read per run of tiles instead of per tile.
 // The listed columns' FMAs of one tile; NEGATE (a compile-time constant) flips the weights'
 // signs, which is exact.
 DK_AVX512 DK_INLINE void masked512_columns(const int MR, const int NV, const int NEGATE, const dk_masked_tile *p,
