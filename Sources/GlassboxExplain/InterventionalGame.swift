@@ -173,13 +173,16 @@ struct InterventionalGame: Sendable {
         let playerColumns: [UInt64] = d <= 64 ? (0..<p).map { player in
             columnTable[columnStart[player]..<columnStart[player + 1]].reduce(0) { $0 | 1 << UInt64($1) }
         } : []
+        // Wider rows: one membership byte per column, reused by every coalition.
+        var membership = [UInt8](repeating: 0, count: d <= 64 ? 0 : d)
         for r in 0..<n {
             let count = masks[r].count / max(p, 1)
             masks[r].withUnsafeBufferPointer { m in
                 for i in 0..<count {
                     let end = InterventionalGame.smallerSide(m.baseAddress! + i * p, players: p, columnStart: columnStart,
                                                              columnTable: columnTable, playerColumns: playerColumns, features: d,
-                                                             into: &sides, at: starts[coalition], absent: &absent[coalition])
+                                                             scratch: &membership, into: &sides, at: starts[coalition],
+                                                             absent: &absent[coalition])
                     starts[coalition + 1] = end
                     coalition += 1
                 }
@@ -226,10 +229,11 @@ struct InterventionalGame: Sendable {
     /// Writes the columns of one coalition's smaller side — those taken from `x` when at most half
     /// are, else those taken from the background row — at `sides[at...]` in increasing order, sets
     /// `absent` to 1 for the second case, and returns the end of what it wrote. `mask` holds the
-    /// coalition's `players` membership bytes.
+    /// coalition's `players` membership bytes; `scratch` (`d` bytes) is working space for rows of
+    /// more than 64 columns.
     private static func smallerSide(_ mask: UnsafePointer<UInt8>, players p: Int, columnStart: [Int], columnTable: [Int],
-                                    playerColumns: [UInt64], features d: Int, into sides: inout [Int], at start: Int,
-                                    absent: inout UInt8) -> Int {
+                                    playerColumns: [UInt64], features d: Int, scratch inCoalition: inout [UInt8],
+                                    into sides: inout [Int], at start: Int, absent: inout UInt8) -> Int {
         var end = start
         if d <= 64 {
             // Column sets as bit masks: one OR per player (branch-free: memberships are random and
@@ -247,7 +251,7 @@ struct InterventionalGame: Sendable {
             }
             return end
         }
-        var inCoalition = [UInt8](repeating: 0, count: d)
+        for j in 0..<d { inCoalition[j] = 0 }
         var members = 0
         for player in 0..<p where mask[player] != 0 {
             for t in columnStart[player]..<columnStart[player + 1] { inCoalition[columnTable[t]] = 1 }

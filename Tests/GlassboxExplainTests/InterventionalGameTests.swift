@@ -63,6 +63,15 @@ import GlassboxNN
         try InterventionalGameTests.check(model, features: 9, outputs: 2, players: players, backgroundRows: 5, probabilities: true)
     }
 
+    @Test func rowsWiderThanOneBitMaskWord() throws {
+        // More than 64 columns: coalition sides come from membership bytes, not bit masks.
+        let model = try randomMLP(features: 70, hidden: [24], outputs: 2, seed: 8)
+        let players = try Players(groups: [Array(0..<30), [40, 65, 69]], features: 70)
+        try InterventionalGameTests.check(model, features: 70, outputs: 2, players: players, backgroundRows: 5, probabilities: true)
+        try InterventionalGameTests.check(model, features: 70, outputs: 2, players: try Players(features: 70), backgroundRows: 3,
+                                          probabilities: false)
+    }
+
     @Test func scoresActivationAndLeakyReLUFoldIntoTheLeadingLayer() throws {
         var rng = SeededGenerator(seed: 5)
         let scores = try ScoresActivation(numFeatures: 6)

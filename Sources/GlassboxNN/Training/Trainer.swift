@@ -158,7 +158,9 @@ public enum Trainer {
             let context = ForwardContext(training: true,
                                          seed: derivedSeed(config.seed, UInt64(epoch + 1), UInt64(batch + 1)))
             let step = try forwardBackward(model, x, y, context: context, loss: loss)
-            guard step.loss.isFinite else { throw divergence(epoch, batch, "loss = \(step.loss)") }
+            guard step.loss.isFinite else {
+                throw divergence(epoch, batch, step.loss.isNaN ? "the loss is NaN" : "the loss is \(step.loss > 0 ? "+" : "−")infinite")
+            }
             if let maxNorm = config.clipNorm { try clipGradientNorm(parameters, maxNorm: maxNorm) }
             try optimizer.step()
             if let bad = named.first(where: { !allFinite($0.variable.value) }) {
