@@ -52,6 +52,13 @@ public enum ReportFile {
         try AtomicFile.write(try encode(data), to: url)
     }
 
+    /// Writes the results as JSON and the page rendered from them (``HTMLReport/render(_:)``),
+    /// both or neither (one ``AtomicFile`` write of the pair): the page never sits beside
+    /// another run's results.
+    public static func write(_ data: ReportData, to url: URL, page: URL) throws {
+        try AtomicFile.write([(try encode(data), url), (Data(try HTMLReport.render(data).utf8), page)])
+    }
+
     /// Renders the page (``HTMLReport/render(_:)``) and writes it atomically.
     public static func writeHTML(_ data: ReportData, to url: URL) throws {
         try AtomicFile.write(Data(try HTMLReport.render(data).utf8), to: url)

@@ -47,8 +47,7 @@ struct DemoCommand: ParsableCommand {
             } : nil)
             let reportURL = directory.appendingPathComponent(Self.reportName)
             let resultsURL = directory.appendingPathComponent(Self.resultsName)
-            try ReportFile.write(report, to: resultsURL)
-            try ReportFile.writeHTML(report, to: reportURL)
+            try ReportFile.write(report, to: resultsURL, page: reportURL)
             let reportPath = Self.display(reportURL, relativeTo: out), resultsPath = Self.display(resultsURL, relativeTo: out)
             if json {
                 // snake_case keys, as every other command prints (the summary's Swift names are camelCase).

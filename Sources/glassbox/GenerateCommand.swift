@@ -69,8 +69,8 @@ struct GenerateCommand: ParsableCommand {
             let result = try SyntheticClassification.generate(parameters(), seed: seed)
             let csvURL = URL(fileURLWithPath: out)
             let rolesURL = URL(fileURLWithPath: String(out.dropLast(".csv".count)) + ".roles.json")
-            try result.dataset.writeCSV(to: csvURL, target: "target")
-            try result.roles.write(to: rolesURL)
+            // Both or neither: a data file must never sit beside another run's roles.
+            try AtomicFile.write([(try result.dataset.csvData(target: "target"), csvURL), (try result.roles.jsonData(), rolesURL)])
 
             let counts = result.roles.counts
             let summary = Summary(

@@ -40,6 +40,35 @@ import GlassboxNN
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path) == ["model.safetensors"])
     }
 
+    @Test func filesThatBelongTogetherAreReplacedTogetherOrNotAtAll() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanUp() }
+        let data = dir.file("data.csv"), roles = dir.file("data.roles.json")
+        try AtomicFile.write([(Data("rows 1".utf8), data), (Data("roles 1".utf8), roles)])
+        #expect(try Data(contentsOf: data) == Data("rows 1".utf8))
+        #expect(try Data(contentsOf: roles) == Data("roles 1".utf8))
+        // The second file cannot be staged (no such directory): the first keeps its contents.
+        do {
+            try AtomicFile.write([(Data("rows 2".utf8), data), (Data("x".utf8), dir.file("missing/data.roles.json"))])
+            Issue.record("expected an error")
+        } catch GlassboxError.io(let message) {
+            #expect(message.contains("missing/data.roles.json"), "\(message)")
+        }
+        #expect(try Data(contentsOf: data) == Data("rows 1".utf8))
+        // The second target is a directory: refused before anything is replaced, and no
+        // temporary file is left behind.
+        let blocker = dir.file("blocked.json")
+        try FileManager.default.createDirectory(at: blocker, withIntermediateDirectories: false)
+        do {
+            try AtomicFile.write([(Data("rows 3".utf8), data), (Data("x".utf8), blocker)])
+            Issue.record("expected an error")
+        } catch GlassboxError.io(let message) {
+            #expect(message.contains("blocked.json"), "\(message)")
+        }
+        #expect(try Data(contentsOf: data) == Data("rows 1".utf8))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path).sorted() == ["blocked.json", "data.csv", "data.roles.json"])
+    }
+
     @Test func fileDataReadRespectsTheCap() throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanUp() }

@@ -19,27 +19,53 @@ public enum AtomicFile {
     ///
     /// - Throws: ``GlassboxError/io(_:)`` naming the path and the operating system's reason.
     public static func write(_ data: Data, to url: URL) throws {
-        let target = url.standardizedFileURL.path
-        let directory = (target as NSString).deletingLastPathComponent
-        let name = (target as NSString).lastPathComponent
-        guard !name.isEmpty, name != "/" else { throw GlassboxError.io("cannot write \(target): not a file path") }
+        try write([(data, url)])
+    }
 
-        let (fd, temporary) = try createTemporary(in: directory.isEmpty ? "." : directory, name: name, target: target)
-        var succeeded = false
+    /// Writes several files that belong together (a data file and its sidecar) so that a failure
+    /// while writing any of them replaces none: every file's bytes are written and flushed to a
+    /// temporary file first, and only when all succeeded (and no target is a directory) are the
+    /// targets replaced, in order, each by an atomic `rename`. (A rename failing after an earlier
+    /// one succeeded — the directory's permissions changed meanwhile — is the one case that leaves
+    /// the set mixed; the error then names that file.) Cost: as ``write(_:to:)`` per file.
+    ///
+    /// - Throws: ``GlassboxError/io(_:)`` naming the path and the operating system's reason.
+    public static func write(_ files: [(data: Data, url: URL)]) throws {
+        var staged: [(temporary: String, target: String, directory: String)] = []
+        var renamed = 0
         defer {
-            if !succeeded { unlink(temporary) }
+            for file in staged[renamed...] { unlink(file.temporary) }
         }
-        do {
-            try writeAll(data, to: fd, target: target)
-            guard fsync(fd) == 0 else { throw failure("cannot flush", target) }
-        } catch {
-            close(fd)
-            throw error
+        for (data, url) in files {
+            let target = url.standardizedFileURL.path
+            let parent = (target as NSString).deletingLastPathComponent
+            let directory = parent.isEmpty ? "." : parent
+            let name = (target as NSString).lastPathComponent
+            guard !name.isEmpty, name != "/" else { throw GlassboxError.io("cannot write \(target): not a file path") }
+            let (fd, temporary) = try createTemporary(in: directory, name: name, target: target)
+            staged.append((temporary, target, directory))
+            do {
+                try writeAll(data, to: fd, target: target)
+                guard fsync(fd) == 0 else { throw failure("cannot flush", target) }
+            } catch {
+                close(fd)
+                throw error
+            }
+            guard close(fd) == 0 else { throw failure("cannot close", target) }
         }
-        guard close(fd) == 0 else { throw failure("cannot close", target) }
-        guard rename(temporary, target) == 0 else { throw failure("cannot replace", target) }
-        succeeded = true
-        syncDirectory(directory.isEmpty ? "." : directory)
+        // A directory in a target's place would fail its rename after earlier ones succeeded:
+        // refuse before replacing anything.
+        for file in staged {
+            var info = stat()
+            if stat(file.target, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+                throw GlassboxError.io("cannot replace \(file.target): it is a directory")
+            }
+        }
+        for file in staged {
+            guard rename(file.temporary, file.target) == 0 else { throw failure("cannot replace", file.target) }
+            renamed += 1
+        }
+        for directory in Set(staged.map(\.directory)) { syncDirectory(directory) }
     }
 
     /// Opens a new file `.<name>.tmp-<random>` exclusively, retrying on the (unlikely) name clash.
