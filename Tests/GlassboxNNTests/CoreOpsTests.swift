@@ -28,6 +28,40 @@ struct CoreOpsTests {
         #expect(throws: GlassboxError.self) { try Broadcast.apply(a, Tensor.zeros([4]), +) }
     }
 
+    /// Every broadcasting branch (same shape, scalar either side, bias rows, general strides) and
+    /// the elementwise maps against a per-element oracle, including empty tensors.
+    @Test func elementwiseBranchesMatchAnOracle() throws {
+        let cases: [([Int], [Int])] = [([5, 7], [5, 7]), ([5, 7], [1]), ([1], [5, 7]), ([4, 3, 33], [33]), ([4, 3, 33], [3, 33]),
+                                       ([2, 3, 4], [3, 1]), ([0, 3], [3]), ([0, 3], [0, 3]), ([0], [1])]
+        for (sa, sb) in cases {
+            let a = randomTensor(sa, seed: 11), b = randomTensor(sb, seed: 12)
+            let out = try Broadcast.shape(sa, sb)
+            let got = try Broadcast.apply(a, b) { $0 * 2 - $1 }
+            #expect(got.shape == out)
+            // Oracle: the output index split into coordinates, each operand read at its own.
+            let count = out.reduce(1, *)
+            for flat in 0..<count {
+                var rest = flat, ia = 0, ib = 0, strideA = 1, strideB = 1
+                for axis in (0..<out.count).reversed() {
+                    let coordinate = rest % out[axis]
+                    rest /= out[axis]
+                    let axisA = axis - (out.count - sa.count), axisB = axis - (out.count - sb.count)
+                    if axisA >= 0 {
+                        if sa[axisA] > 1 { ia += coordinate * strideA }
+                        strideA *= sa[axisA]
+                    }
+                    if axisB >= 0 {
+                        if sb[axisB] > 1 { ib += coordinate * strideB }
+                        strideB *= sb[axisB]
+                    }
+                }
+                #expect(got.scalars[flat] == a.scalars[ia] * 2 - b.scalars[ib])
+            }
+            #expect(a.map { $0 * 3 + 1 }.scalars == a.scalars.map { $0 * 3 + 1 })
+            #expect(a.zip(a) { $0 * $1 - 1 }.scalars == a.scalars.map { $0 * $0 - 1 })
+        }
+    }
+
     @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
     func matmulGradients(_ t: (Bool, Bool)) throws {
         let a = randomTensor(t.0 ? [4, 3] : [3, 4], seed: 3)

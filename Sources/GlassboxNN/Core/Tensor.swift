@@ -153,18 +153,28 @@ extension Tensor {
     /// Elementwise map into a new tensor of the same shape.
     @inlinable
     public func map(_ f: (Float) -> Float) -> Tensor {
-        Tensor(uncheckedShape: shape, scalars: scalars.map(f))
+        // One pass over raw pointers into uninitialised storage: no per-element append or bounds
+        // check, no zero fill, and the loop vectorises.
+        let out = [Float](unsafeUninitializedCapacity: count) { o, initialized in
+            scalars.withUnsafeBufferPointer { a in
+                for i in 0..<a.count { (o.baseAddress! + i).initialize(to: f(a[i])) }
+            }
+            initialized = count
+        }
+        return Tensor(uncheckedShape: shape, scalars: out)
     }
 
     /// Elementwise combination of two tensors of identical shape.
     @inlinable
     public func zip(_ other: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
         precondition(shape == other.shape, "zip of \(shape) and \(other.shape)")
-        var out = [Float](repeating: 0, count: count)
-        scalars.withUnsafeBufferPointer { a in
-            other.scalars.withUnsafeBufferPointer { b in
-                for i in 0..<a.count { out[i] = f(a[i], b[i]) }
+        let out = [Float](unsafeUninitializedCapacity: count) { o, initialized in
+            scalars.withUnsafeBufferPointer { a in
+                other.scalars.withUnsafeBufferPointer { b in
+                    for i in 0..<a.count { (o.baseAddress! + i).initialize(to: f(a[i], b[i])) }
+                }
             }
+            initialized = count
         }
         return Tensor(uncheckedShape: shape, scalars: out)
     }
