@@ -36,7 +36,7 @@ struct ShapeOpsTests {
         #expect(bad.isEmpty, "\(bad.prefix(3))")
     }
 
-    @Test(arguments: [[2, 3, 4, 5], [1, 3, 1, 5], [3, 1, 4, 2]])
+    @Test(arguments: [[2, 3, 4, 5], [1, 3, 1, 5], [3, 1, 4, 2], [2, 3, 5, 70], [6, 20, 20, 8]])
     func permuteMatchesDefinitionForEveryOrder(_ shape: [Int]) throws {
         let x = randomTensor(shape, seed: 32)
         for perm in permutations(4) {

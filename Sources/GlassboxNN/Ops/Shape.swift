@@ -97,9 +97,37 @@ enum Permutation {
     static func copyRuns(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ dims: [Int], _ order: [Int]) {
         let inStrides = Tensor.strides(of: dims)
         let outer = Array(order.dropLast())
-        let n = dims[order.count - 1]
-        forEachOffset(outer.map { dims[$0] }, strides: outer.map { inStrides[$0] }, costPerItem: n) { range, offsets, _ in
-            for (row, offset) in zip(range, offsets) { (dst + row * n).update(from: src + offset, count: n) }
+        let extents = outer.map { dims[$0] }, strides = outer.map { inStrides[$0] }
+        let n = dims[order.count - 1], rank = extents.count
+        Compute.parallelRanges(Tensor.count(of: extents), costPerItem: n) { range in
+            // The source offset of each output run, advanced like an odometer (no offset table:
+            // the runs can be as short as an attention head's 8 floats).
+            var counter = [Int](repeating: 0, count: rank)
+            var rest = range.lowerBound, offset = 0
+            for axis in stride(from: rank - 1, through: 0, by: -1) {
+                counter[axis] = rest % extents[axis]
+                rest /= extents[axis]
+                offset += counter[axis] * strides[axis]
+            }
+            counter.withUnsafeMutableBufferPointer { c in
+                extents.withUnsafeBufferPointer { e in
+                    strides.withUnsafeBufferPointer { st in
+                        for row in range {
+                            let (d, s) = (dst + row * n, src + offset)
+                            if n >= 64 { d.update(from: s, count: n) } else { for k in 0..<n { d[k] = s[k] } }
+                            var axis = rank - 1
+                            while axis >= 0 {
+                                c[axis] += 1
+                                offset += st[axis]
+                                if c[axis] < e[axis] { break }
+                                offset -= st[axis] * e[axis]
+                                c[axis] = 0
+                                axis -= 1
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 
