@@ -38,7 +38,7 @@ let package = Package(
 
 // libFuzzer harnesses for every file loader, built only on request (they have no `main`):
 //   GLASSBOX_FUZZ=1 swift build -c release -Xswiftc -sanitize=fuzzer --product fuzz-npy
-// See README, "Reliability".
+// See docs/reliability.md.
 if Context.environment["GLASSBOX_FUZZ"] != nil {
     let harnesses: [(String, [Target.Dependency])] = [
         ("CSV", ["GlassboxData"]), ("NPY", ["GlassboxData"]), ("IDX", ["GlassboxData"]), ("Gzip", ["GlassboxData"]),

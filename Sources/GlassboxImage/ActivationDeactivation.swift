@@ -5,7 +5,7 @@ import GlassboxNN
 /// forward pass that switches off the units corresponding to occluded pixels instead of writing
 /// a masking value into them. Works on any trained Glassbox CNN built from the supported layers,
 /// without retraining; the layer rules are this project's reconstruction (see
-/// `papers/activation-deactivation.md`).
+/// `docs/methods/activation-deactivation.md`).
 ///
 /// Each image carries its own keep-mask `[n, 1, H, W]` (1 = visible). ``logits(images:masks:)``
 /// runs the pass compiled onto an inference plan (``ActivationDeactivationPlan``);

@@ -1,7 +1,7 @@
 import Foundation
 import GlassboxNN
 
-/// Activation deviation (FEI's internal faithfulness, `papers/fei.md`): how far a perturbed
+/// Activation deviation (FEI's internal faithfulness, `docs/methods/fei.md`): how far a perturbed
 /// image's hidden activations stray from the clean image's. For a layer `l` with clean output
 /// `h = h_l(x)` and perturbed outputs `h̃_i = h_l(x̃_i)`, `i = 1…n`:
 ///

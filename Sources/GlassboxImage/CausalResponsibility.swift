@@ -18,7 +18,7 @@ public struct AttributionMap: Sendable {
 }
 
 /// Causal responsibility maps, following ReX (Chockler, Kelly et al.; spec in
-/// `papers/activation-deactivation.md`).
+/// `docs/methods/activation-deactivation.md`).
 ///
 /// Per iteration, starting from the whole image as the active box with nothing else kept:
 /// split the active box into four rectangles around a uniformly random interior point; build

@@ -2,7 +2,7 @@ import Foundation
 import GlassboxNN
 
 /// FEI — faithfulness-guided ensemble interpretation (Zhang & McMillan 2025; this project's
-/// reconstruction, spec `papers/fei.md`): an attribution map learned by optimising the
+/// reconstruction, spec `docs/methods/fei.md`): an attribution map learned by optimising the
 /// insertion/deletion game directly, with the network's own computational pathway preserved.
 ///
 /// Parameters: logits `a` on a `g × g` grid, upsampled bilinearly to `A` `[H, W]` and

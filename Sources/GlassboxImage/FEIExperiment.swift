@@ -2,7 +2,7 @@ import Foundation
 import GlassboxNN
 import GlassboxData
 
-/// FEI's experiment (`papers/fei.md`): on a trained image classifier, every method explains each
+/// FEI's experiment (`docs/methods/fei.md`): on a trained image classifier, every method explains each
 /// test image's top-1 class, and each map is scored by insertion AUC (higher is better),
 /// deletion AUC (lower is better), their gap (insertion − deletion, higher is better) and the
 /// activation deviation along its insertion path (relative norm and excess, lower is better).

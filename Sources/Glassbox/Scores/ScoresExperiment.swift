@@ -1,6 +1,6 @@
 import Foundation
 
-/// The reproduction protocol for ScoresActivation (spec: `papers/scores-activation.md`).
+/// The reproduction protocol for ScoresActivation (spec: `docs/methods/scores-activation.md`).
 ///
 /// Per setting (synthetic `make_classification`-style data with known informative features) and
 /// per seed: train an MLP and a tabular Transformer, each with and without a ScoresActivation

@@ -19,7 +19,7 @@ public enum Architectures {
     /// `Linear(hidden)-ReLU-Linear(classes)`.
     ///
     /// With `channels: [32, 64]`, 1×28×28 inputs and `hidden: 128` this is the benchmark CNN of
-    /// the README (Conv(1→32)-ReLU-Pool-Conv(32→64)-ReLU-Pool-Linear(3136→128)-ReLU-Linear(128→10)),
+    /// docs/benchmarks.md (Conv(1→32)-ReLU-Pool-Conv(32→64)-ReLU-Pool-Linear(3136→128)-ReLU-Linear(128→10)),
     /// about 8.5 MFLOP per image forward.
     public static func convNet(inputChannels: Int, height: Int, width: Int, channels: [Int] = [32, 64],
                                hidden: Int = 128, classes: Int) -> LayerSpec {
