@@ -272,7 +272,7 @@ def report(a, results):
             ov = [top_overlap(p, q) for p, q in ps]
             agg[name][0].extend(rho)
             agg[name][1].extend(ov)
-            cells[name] = (np.median(rho), np.median(ov))
+            cells[name] = (np.median(rho), np.median(ov)) if ps else (float("nan"), float("nan"))
         med = lambda side, ss, key: float(np.median([row[side][str(s)][key] for s in ss]))
         per_image.append((row["index"], cells, med("rex", rex_spaced, "size"), med("glassbox", seeds, "size"),
                           med("rex", rex_spaced, "evaluations"), med("glassbox", seeds, "evaluations"),
@@ -282,6 +282,9 @@ def report(a, results):
     print("|---|---|---|")
     for name, *_ in keys:
         rho, ov = agg[name]
+        if not rho:  # e.g. a single seed on that side
+            print(f"| {name} | n/a | n/a |")
+            continue
         print(f"| {name} | {np.nanmedian(rho):.2f} ({np.nanmin(rho):.2f}) | {np.median(ov):.2f} ({np.min(ov):.2f}) |")
     col = lambda j: [p[j] for p in per_image]
     print()
