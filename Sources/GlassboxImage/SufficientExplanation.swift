@@ -22,11 +22,15 @@ public struct SufficientExplanation: Sendable {
         }
     }
 
-    /// Adds ranked pixels `chunk` at a time (default max(1, H·W/100)) to an otherwise removed
-    /// image until the top-1 is `target`; prefixes are evaluated in batches, stopping at the
-    /// first batch with a pass. The full image always passes when `target` is the model's
-    /// top-1, so the result is at most the whole image.
-    /// Cost: at most ⌈H·W/chunk⌉ evaluations.
+    /// rex-xai's `chunk_size` (its `min_box_size`): pixels added per step by default.
+    public static let reXChunkSize = 10
+
+    /// Adds ranked pixels `chunk` at a time (default ``reXChunkSize``, 10, as rex-xai's global
+    /// strategy) to an otherwise removed image until the top-1 is `target`, so the size is a
+    /// multiple of `chunk` (or the whole image); prefixes are evaluated in batches of the
+    /// classifier's batch size, stopping at the first batch with a pass. The full image always
+    /// passes when `target` is the model's top-1, so the result is at most the whole image.
+    /// Cost: at most ⌈H·W/chunk⌉ evaluations, in practice ⌈size/chunk⌉ rounded up to a batch.
     public static func extract(_ classifier: MaskedClassifier, image: Tensor, attribution: Tensor, target: Int,
                                removal: Removal, chunk: Int? = nil, seed: UInt64 = 0) throws -> SufficientExplanation {
         let x = try MaskedClassifier.single(image)
@@ -35,7 +39,7 @@ public struct SufficientExplanation: Sendable {
             throw GlassboxError.shapeMismatch("attribution map \(attribution.shape) for an image of \(h)×\(w)")
         }
         let order = ranking(attribution)
-        let step = max(1, chunk ?? plane / 100)
+        let step = max(1, chunk ?? reXChunkSize)
         let sizes = Array(stride(from: step, to: plane, by: step)) + [plane]
         var evaluations = 0
         var next = 0

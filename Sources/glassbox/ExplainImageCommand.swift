@@ -33,7 +33,7 @@ struct ExplainImageCommand: ParsableCommand {
     struct Summary: Codable {
         var method: String, removal: String, target: Int, target_name: String?
         var explanation_size: Double, confidence_dropoff: Double
-        var evaluations: Int, seconds: Double, seed: UInt64, out: String?
+        var evaluations: Int, map_evaluations: Int, seconds: Double, seed: UInt64, out: String?
     }
 
     func validate() throws {
@@ -84,7 +84,8 @@ struct ExplainImageCommand: ParsableCommand {
             let summary = Summary(method: result.method, removal: op.description, target: result.target,
                                   target_name: classNames.indices.contains(result.target) ? classNames[result.target] : nil,
                                   explanation_size: explanation.fraction, confidence_dropoff: drop,
-                                  evaluations: result.evaluations + explanation.evaluations, seconds: result.seconds,
+                                  evaluations: result.evaluations + explanation.evaluations,
+                                  map_evaluations: result.evaluations, seconds: result.seconds,
                                   seed: seed, out: out)
             if let out {
                 if out.lowercased().hasSuffix(".pgm") {

@@ -23,12 +23,15 @@ enum OnePixelModel {
 struct ExplainerTests {
     @Test func responsibilityPeaksAtTheDecisivePixel() throws {
         let classifier = MaskedClassifier(model: try OnePixelModel.make())
+        // Boxes down to 2 pixels (rex-xai's default area 10 cannot isolate one pixel of 144).
         let result = try CausalResponsibility.explain(classifier, image: OnePixelModel.image,
-                                                      options: .init(iterations: 8, seed: 3))
+                                                      options: .init(iterations: 8, minBoxSize: 2, seed: 3))
         #expect(result.target == 1)
         let peak = result.map.scalars[OnePixelModel.p]
         #expect(result.map.scalars.enumerated().allSatisfy { $0.offset == OnePixelModel.p || $0.element < peak })
-        #expect(result.evaluations > 0 && result.evaluations % 14 == 0 && result.evaluations <= 14 * 8 * 10)
+        #expect(peak == 1, "multiplicative maps are renormalised to a maximum of 1")
+        // 14 per split box; the first job has one box, later ones at most three.
+        #expect(result.evaluations > 0 && result.evaluations % 14 == 0 && result.evaluations <= 14 * 8 * (1 + 3 * 10))
     }
 
     @Test(arguments: [Removal.constant(0), .uniformNoise, .activationDeactivation(.strict), .activationDeactivation(.checkpoint)])
@@ -49,8 +52,16 @@ struct ExplainerTests {
         var last = [Float](repeating: 1, count: 144); last[OnePixelModel.p] = 0
         let good = try SufficientExplanation.extract(classifier, image: OnePixelModel.image,
                                                      attribution: Tensor(uncheckedShape: [12, 12], scalars: first),
-                                                     target: 1, removal: .constant(0))
+                                                     target: 1, removal: .constant(0), chunk: 1)
         #expect(good.pixelCount == 1 && good.mask.scalars == first)
+        // By default pixels come rex-xai's 10 at a time: the decisive pixel, then the first nine
+        // of the tied rest in row-major order.
+        let chunked = try SufficientExplanation.extract(classifier, image: OnePixelModel.image,
+                                                        attribution: Tensor(uncheckedShape: [12, 12], scalars: first),
+                                                        target: 1, removal: .constant(0))
+        // All ⌈144/10⌉ = 15 prefixes fit one batch of the classifier (64), so 15 evaluations.
+        #expect(chunked.pixelCount == SufficientExplanation.reXChunkSize && chunked.evaluations == 15)
+        #expect(chunked.mask.scalars.indices.filter { chunked.mask.scalars[$0] == 1 } == Array(0..<9) + [OnePixelModel.p])
         let bad = try SufficientExplanation.extract(classifier, image: OnePixelModel.image,
                                                     attribution: Tensor(uncheckedShape: [12, 12], scalars: last),
                                                     target: 1, removal: .constant(0), chunk: 10)
