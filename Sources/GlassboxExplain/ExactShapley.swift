@@ -172,8 +172,11 @@ public struct ExactShapley: LocalExplainer {
         for (i, b) in group.rows.enumerated() {
             for j in 0..<d { differences[i * d + j] = x.scalars[j] - background.rows.scalars[b * d + j] }
         }
-        let columns = group.players.map { players.groups[$0] }
+        // Each group player's columns as one flat table, so the walk touches no nested arrays.
+        let columnStart = group.players.reduce(into: [0]) { $0.append($0.last! + players.groups[$1].count) }
+        let columnList = group.players.flatMap { players.groups[$0] }
         let weights = group.rows.map { background.weights[$0] }
+        let backgroundRows = group.rows
         let (activation, slope) = (leading.activation, leading.slope)
         var values = [Double](repeating: 0, count: coalitions * o)
         try values.withUnsafeMutableBufferPointer { out in
@@ -181,7 +184,13 @@ public struct ExactShapley: LocalExplainer {
                 try table.withUnsafeBufferPointer { u in
                     try explained.withUnsafeBufferPointer { v in
                         try leading.transposedWeights.withUnsafeBufferPointer { w in
+                          try columnStart.withUnsafeBufferPointer { startBuffer in
+                           try columnList.withUnsafeBufferPointer { listBuffer in
+                            try weights.withUnsafeBufferPointer { weightBuffer in
+                             try backgroundRows.withUnsafeBufferPointer { rowBuffer in
                             let (target, diff, wt) = (out.baseAddress!, differenceTable.baseAddress!, w.baseAddress!)
+                            let (starts, list, rowWeights, rowIndex) = (startBuffer.baseAddress!, listBuffer.baseAddress!,
+                                                                         weightBuffer.baseAddress!, rowBuffer.baseAddress!)
                             try model.streamAfterLeadingDense(chunks: chunks, maxRows: steps * k, rows: { _ in steps * k },
                                                               fill: { c, samples, h, stride in
                                 var pre = [Float](repeating: 0, count: hp)
@@ -199,10 +208,11 @@ public struct ExactShapley: LocalExplainer {
                                                 // From scratch: the coalition's smaller side added to U_b or taken from V.
                                                 let members = gray.nonzeroBitCount
                                                 let fromX = members > q - members
-                                                let start = fromX ? v.baseAddress! : u.baseAddress! + group.rows[row] * hp
+                                                let start = fromX ? v.baseAddress! : u.baseAddress! + rowIndex[row] * hp
                                                 state.update(from: start, count: hp)
                                                 for bit in 0..<q where ((gray >> bit) & 1 == 1) != fromX {
-                                                    for j in columns[bit] {
+                                                    for c in starts[bit]..<starts[bit + 1] {
+                                                        let j = list[c]
                                                         ExactShapley.axpy(fromX ? -delta[j] : delta[j], wt + j * hp, state, hp)
                                                     }
                                                 }
@@ -210,7 +220,10 @@ public struct ExactShapley: LocalExplainer {
                                                 // Gray index t flips bit ctz(t): that player joins or leaves.
                                                 let bit = t.trailingZeroBitCount
                                                 let joins = (gray >> bit) & 1 == 1
-                                                for j in columns[bit] { ExactShapley.axpy(joins ? delta[j] : -delta[j], wt + j * hp, state, hp) }
+                                                for c in starts[bit]..<starts[bit + 1] {
+                                                    let j = list[c]
+                                                    ExactShapley.axpy(joins ? delta[j] : -delta[j], wt + j * hp, state, hp)
+                                                }
                                             }
                                             ExactShapley.activate(state, into: h + (s - samples.lowerBound + step) * stride, width,
                                                                   activation: activation, slope: slope)
@@ -224,11 +237,15 @@ public struct ExactShapley: LocalExplainer {
                                     let gray = t ^ (t >> 1)
                                     for j in 0..<o {
                                         var sum = 0.0
-                                        for row in 0..<k { sum += weights[row] * Double(y[(row * steps + i) * o + j]) }
+                                        for row in 0..<k { sum += rowWeights[row] * Double(y[(row * steps + i) * o + j]) }
                                         target[gray * o + j] = sum
                                     }
                                 }
                             })
+                             }
+                            }
+                           }
+                          }
                         }
                     }
                 }
@@ -257,7 +274,17 @@ public struct ExactShapley: LocalExplainer {
     @inline(__always)
     static func activate(_ pre: UnsafePointer<Float>, into h: UnsafeMutablePointer<Float>, _ n: Int, activation: Int32, slope: Float) {
         switch activation {
-        case 1: for i in 0..<n { h[i] = max(pre[i], 0) }
+        case 1:
+            var i = 0
+            while i + 8 <= n {
+                let x = UnsafeRawPointer(pre + i).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(h + i).storeBytes(of: pointwiseMax(x, .zero), as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < n {
+                h[i] = max(pre[i], 0)
+                i += 1
+            }
         case 2: for i in 0..<n { h[i] = pre[i] > 0 ? pre[i] : slope * pre[i] }
         default: h.update(from: pre, count: n)
         }
