@@ -25,6 +25,10 @@ import GlassboxNN
 /// layer is computed incrementally per coalition (see `InterventionalGame`), which leaves the
 /// evaluation count as it is and cuts its cost.
 ///
+/// Each attribution carries a standard error (the sandwich variance of the regression over the
+/// sampled draws; zero for enumerated designs), and ``tolerance`` re-samples a row until Covert &
+/// Lee's criterion holds.
+///
 /// `shap` selects features with an L1 path by default (`l1_reg="num_features(10)"`); here the
 /// default is the plain constrained regression, and selection (``Regularization``) is opt-in and
 /// recorded in the audit.

@@ -87,7 +87,7 @@ struct ExplainCommand: ParsableCommand {
     @OptionGroup var setup: ExplanationSetupOptions
     @Option(help: "One of: \(methods.joined(separator: ", ")).") var method: String
     @Option(help: "Coalitions per row for kernel-shap and permutation-shap (default 2·features + 2048, for kernel-shap counting only features that differ from the background).") var budget: Int?
-    @Option(help: "kernel-shap and permutation-shap: sample each row until every attribution's standard error is below ε × (its largest − smallest attribution) (Covert & Lee 2021), e.g. 0.01; --budget is the first round's.")
+    @Option(help: "shapley, kernel-shap and permutation-shap: sample each row until every attribution's standard error is below ε × (its largest − smallest attribution) (Covert & Lee 2021), e.g. 0.01; --budget is the first round's.")
     var tolerance: Double?
     @Option(help: "With --tolerance: the most coalitions a row may use (default 65536).") var budgetLimit: Int?
     @Option(name: .customLong("class"), help: "Class (name or index) to print and rank; gradient methods compute only it. Default: all classes computed, the last printed.")
