@@ -49,6 +49,12 @@ public struct Explanation: Sendable {
     public let reference: Tensor?
     /// How the result was obtained.
     public internal(set) var audit: Audit
+    /// Standard error of each attribution of a sampled estimator, `[rows, outputs.count, players]`
+    /// like ``values``: zero where the value is exact (every coalition enumerated, a player that
+    /// never varies), NaN where the samples are too few to estimate one; nil for methods that
+    /// do not sample coalitions. An estimate's error is about normal for the budgets used, so
+    /// `φ ± 2·se` covers the exact Shapley value about 95 % of the time.
+    public internal(set) var standardErrors: Tensor?
 
     /// Number of explained rows.
     public var rows: Int { values.shape[0] }
@@ -84,6 +90,14 @@ public struct Explanation: Sendable {
         let p = players.count
         let base = (row * outputs.count + slice) * p
         return Array(values.scalars[base..<(base + p)])
+    }
+
+    /// The standard errors of ``attributions(row:slice:)`` (nil without ``standardErrors``).
+    public func standardErrors(row: Int, slice: Int = 0) -> [Float]? {
+        guard let standardErrors else { return nil }
+        let p = players.count
+        let base = (row * outputs.count + slice) * p
+        return Array(standardErrors.scalars[base..<(base + p)])
     }
 
     /// Global importance: mean |φ| per player over the explained rows and the given output

@@ -58,7 +58,7 @@ struct InterventionalGame: Sendable {
 
     /// `W·r + bias` for `count` rows `r` (`[count, paddedWidth]`), accumulated column by column
     /// in input order.
-    private static func preactivations(of rows: [Float], count: Int, _ leading: InferencePlan.LeadingDense) -> [Float] {
+    static func preactivations(of rows: [Float], count: Int, _ leading: InferencePlan.LeadingDense) -> [Float] {
         let (d, hp) = (leading.inputs, leading.paddedWidth)
         var out = [Float](repeating: 0, count: count * hp)
         rows.withUnsafeBufferPointer { r in

@@ -70,7 +70,8 @@ struct ExplainCommand: ParsableCommand {
         abstract: "Attribute a trained model's predictions to its input features.",
         discussion: """
             Methods: kernel-shap, exact-shapley, permutation-shap (Shapley values of the interventional game over a \
-            background drawn from --data), integrated-gradients, saliency, gradient-input, smoothgrad (gradients of the \
+            background drawn from --data; shapley picks exact-shapley when enumerating costs at most 32× Kernel SHAP's \
+            model evaluations, kernel-shap otherwise, and says which in the audit), integrated-gradients, saliency, gradient-input, smoothgrad (gradients of the \
             model), permutation (global permutation importance; needs the target column in --data). \
             Attributions are in the model's input space: standardised features (z-scores), not raw units.
             --out writes the attributions to FILE.npy ([rows, classes, features] float32), FILE.csv (row,class,features…) \
@@ -80,12 +81,15 @@ struct ExplainCommand: ParsableCommand {
             """
     )
 
-    static let methods = ["kernel-shap", "exact-shapley", "permutation-shap", "integrated-gradients", "saliency",
+    static let methods = ["shapley", "kernel-shap", "exact-shapley", "permutation-shap", "integrated-gradients", "saliency",
                           "gradient-input", "smoothgrad", "permutation"]
 
     @OptionGroup var setup: ExplanationSetupOptions
     @Option(help: "One of: \(methods.joined(separator: ", ")).") var method: String
     @Option(help: "Coalitions per row for kernel-shap and permutation-shap (default 2·features + 2048, for kernel-shap counting only features that differ from the background).") var budget: Int?
+    @Option(help: "shapley, kernel-shap and permutation-shap: sample each row until every attribution's standard error is below ε × (its largest − smallest attribution) (Covert & Lee 2021), e.g. 0.01; --budget is the first round's.")
+    var tolerance: Double?
+    @Option(help: "With --tolerance: the most coalitions a row may use (default 65536).") var budgetLimit: Int?
     @Option(name: .customLong("class"), help: "Class (name or index) to print and rank; gradient methods compute only it. Default: all classes computed, the last printed.")
     var className: String?
     @Option(help: "Integrated Gradients steps.") var steps = 50
@@ -103,6 +107,15 @@ struct ExplainCommand: ParsableCommand {
             throw ValidationError("unknown --method '\(method)' (one of: \(ExplainCommand.methods.joined(separator: ", ")))")
         }
         guard PermutationImportance.Metric(rawValue: metric) != nil else { throw ValidationError("--metric must be accuracy or log-loss") }
+        if let tolerance {
+            guard tolerance > 0, tolerance.isFinite else { throw ValidationError("--tolerance must be a positive number, got \(tolerance)") }
+            guard ["shapley", "kernel-shap", "permutation-shap"].contains(method) else {
+                throw ValidationError("--tolerance applies to shapley, kernel-shap and permutation-shap, not \(method)")
+            }
+        }
+        if let budgetLimit, budgetLimit < 1 || tolerance == nil {
+            throw ValidationError(budgetLimit < 1 ? "--budget-limit must be positive, got \(budgetLimit)" : "--budget-limit needs --tolerance")
+        }
         if let out, ExportFormat.of(out) == nil {
             throw ValidationError(ExportFormat.advice(out, allowed: [".npy", ".csv", ".json"]))
         }
@@ -138,9 +151,13 @@ struct ExplainCommand: ParsableCommand {
     func makeExplainer(_ context: ExplanationSetup, selected: Int?) throws -> any LocalExplainer {
         let outputs = selected.map { [$0] }
         switch method {
-        case "kernel-shap": return KernelSHAP(background: context.background, players: context.players, budget: budget, seed: setup.seed)
+        case "kernel-shap": return KernelSHAP(background: context.background, players: context.players, budget: budget, seed: setup.seed,
+                                              tolerance: tolerance, budgetLimit: budgetLimit)
         case "exact-shapley": return ExactShapley(background: context.background, players: context.players)
-        case "permutation-shap": return PermutationSHAP(background: context.background, players: context.players, budget: budget, seed: setup.seed)
+        case "shapley": return AutomaticShapley(background: context.background, players: context.players, budget: budget, seed: setup.seed,
+                                                tolerance: tolerance, budgetLimit: budgetLimit)
+        case "permutation-shap": return PermutationSHAP(background: context.background, players: context.players, budget: budget, seed: setup.seed,
+                                                        tolerance: tolerance, budgetLimit: budgetLimit)
         case "integrated-gradients": return IntegratedGradients(steps: steps, outputs: outputs, players: context.players)
         case "saliency": return Saliency(outputs: outputs, players: context.players)
         case "gradient-input": return GradientTimesInput(outputs: outputs, players: context.players)
@@ -191,6 +208,10 @@ struct ExplainCommand: ParsableCommand {
                 if let reference = e.reference { cells.append(ExplainText.number(reference.scalars[r * e.outputs.count + slice])) }
                 cells += e.attributions(row: r, slice: slice).map(ExplainText.number)
                 print(cells.joined(separator: "\t"))
+                if let errors = e.standardErrors(row: r, slice: slice) {
+                    let pad = [String](repeating: "", count: e.reference == nil ? 1 : 2)
+                    print((["± se"] + pad + errors.map { $0.isNaN ? "n/a" : ExplainText.number($0) }).joined(separator: "\t"))
+                }
             }
         } else {
             print("attributions [\(e.rows), \(e.outputs.count), \(e.players.count)] written to \(out!)")
@@ -278,6 +299,8 @@ struct ExplanationReport: Codable {
     var output: String
     var input_space = "standardized"
     var attributions: [[[Float]]]?
+    /// Standard errors of sampled attributions, the same shape (null where too few samples).
+    var standard_errors: [[[Float?]]]?
     var predictions: [[Float]]
     var base_values: [[Float]]?
     var completeness_gap: [[Float]]?
@@ -295,6 +318,8 @@ struct ExplanationReport: Codable {
         explained_classes = e.outputs
         output = context.function.output.rawValue
         attributions = includeValues ? (0..<n).map { r in (0..<o).map { e.attributions(row: r, slice: $0) } } : nil
+        standard_errors = includeValues && e.standardErrors != nil
+            ? (0..<n).map { r in (0..<o).map { e.standardErrors(row: r, slice: $0)!.map { $0.isNaN ? nil : $0 } } } : nil
         predictions = matrix(e.predictions)
         base_values = e.reference.map(matrix)
         completeness_gap = e.completenessGap.map(matrix)

@@ -11,6 +11,9 @@ import Testing
         KernelSHAP(background: background, budget: 40, regularization: .aic, seed: 5),
         ExactShapley(background: background),
         PermutationSHAP(background: background, budget: 50, seed: 5),
+        KernelSHAP(background: background, budget: 30, seed: 5, tolerance: 0.05, budgetLimit: 60),
+        PermutationSHAP(background: background, budget: 50, seed: 5, tolerance: 0.05, budgetLimit: 2000),
+        AutomaticShapley(background: background),
         Saliency(), GradientTimesInput(), IntegratedGradients(steps: 16), SmoothGrad(noise: 0.3, samples: 8, seed: 5),
     ]
 
