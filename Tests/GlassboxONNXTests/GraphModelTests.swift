@@ -107,4 +107,39 @@ struct GraphModelTests {
             #expect(abs(sum - gap) <= 1e-3 + 0.02 * abs(gap), "row \(r): IG sum \(sum) vs \(gap)")
         }
     }
+
+    /// Strict ConvAD on an imported graph with depthwise (dilated, and even-kernel SAME_UPPER)
+    /// convolutions, a residual add, channel concatenation, ceil-mode max pooling and a global
+    /// pool: the logits are exactly invariant to refills of the occluded pixels; with nothing
+    /// occluded they equal the plain forward bit for bit.
+    @Test func strictConvADIsInvariantToOccludedPixels() throws {
+        let model = try ONNXImport.load(contentsOf: ONNXGoldenTests.fixture("conv.onnx"))
+        let ops = Set(model.description.nodes.map(\.op))
+        #expect(ops.isSuperset(of: ["Conv", "Add", "Concat", "Clip", "HardSwish", "MaxPool", "GlobalAveragePool"]))
+        var rng = SeededGenerator(seed: 12)
+        let images = Tensor.uniform([3, 3, 11, 10], -1, 1, using: &rng)
+        var masks = Tensor.ones([3, 1, 11, 10])
+        for i in 0..<3 { for y in 0..<11 { for x in 0..<10 where (x + y + i) % 7 < 3 || y < 3 * i { masks.scalars[(i * 11 + y) * 10 + x] = 0 } } }
+        let strict = try ActivationDeactivation(model: model, variant: .strict)
+        #expect(try strict.leakage(images: images, masks: masks, fills: 4, seed: 2) == 0)
+        let open = try strict.logits(images: images, masks: Tensor.ones([3, 1, 11, 10]))
+        #expect(open == (try model.predict(images)))
+        // The checkpoint variant runs too (and leaks: it is not invariant).
+        let checkpoint = try ActivationDeactivation(model: model, variant: .checkpoint)
+        #expect(try checkpoint.logits(images: images, masks: masks).isFinite)
+    }
+
+    /// FEI's selective clipping picks every Relu, Clip and residual Add node of a graph and
+    /// records their clean activations.
+    @Test func feiClippingSelectsGraphSites() throws {
+        let model = try ONNXImport.load(contentsOf: ONNXGoldenTests.fixture("conv.onnx"))
+        let sites = SelectiveGradientClipping.sites(of: model, selects: SelectiveGradientClipping.reluAndResidual)
+        let expected = model.description.nodes.filter { n in
+            n.op == "Relu" || n.op == "Clip" || (n.op == "Add" && n.inputs.allSatisfy { model.constants[$0] == nil })
+        }.map(\.name)
+        #expect(Set(sites) == Set(expected) && expected.count == 3)
+        var rng = SeededGenerator(seed: 1)
+        let clipping = try SelectiveGradientClipping(model: model, image: Tensor.uniform([1, 3, 11, 10], -1, 1, using: &rng))
+        #expect(Set(clipping.clean.keys) == Set(expected))
+    }
 }

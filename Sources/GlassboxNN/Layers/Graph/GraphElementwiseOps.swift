@@ -6,6 +6,9 @@
 /// Cost: one pass over the broadcast shape.
 public class BinaryGraphOp {
     public let node: GraphNode
+    /// Whether both operands are computed activations rather than weights or constants (a
+    /// residual join when the op is `Add`); set by ``GraphModel``.
+    public internal(set) var joinsActivations = false
     public required init(node: GraphNode, opset: Int) throws {
         guard node.inputs.count == 2 else { throw GlassboxError.invalidArgument("needs 2 inputs, has \(node.inputs.count)") }
         self.node = node

@@ -68,6 +68,11 @@ public final class GraphModel: Layer {
                 throw GlassboxError.invalidArgument("node '\(node.name)' (\(node.op)): \(GraphModel.text(of: error))")
             }
         }
+        for op in ops {
+            if let binary = op as? BinaryGraphOp {
+                binary.joinsActivations = op.node.inputs.filter { !$0.isEmpty && constants[$0] == nil }.count >= 2
+            }
+        }
         var lastUse: [String: Int] = [:]
         for (i, node) in sorted.enumerated() { for name in node.inputs where !name.isEmpty { lastUse[name] = i } }
         for name in description.outputs { lastUse[name] = Int.max }
@@ -193,6 +198,9 @@ public final class GraphModel: Layer {
         default: return "\(error)"
         }
     }
+
+    /// The nodes' ops, named by node (they hold no tensors; hooks see them under these names).
+    public var children: [(name: String, layer: any Layer)] { ops.map { (name: $0.node.name, layer: $0) } }
 
     public var parameters: [(name: String, variable: Variable)] {
         description.initializers.filter { !$0.integer }.map { ($0.name, constants[$0.name]!.variable) }
