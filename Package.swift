@@ -33,7 +33,7 @@ let package = Package(
         .testTarget(name: "GlassboxNNTests", dependencies: ["GlassboxNN"], resources: [.copy("Golden")]),
         .testTarget(name: "GlassboxTests", dependencies: ["Glassbox"], resources: [.copy("Reference")]),
         .testTarget(name: "GlassboxImageTests", dependencies: ["GlassboxImage", "Glassbox"]),
-        .testTarget(name: "GlassboxONNXTests", dependencies: ["GlassboxONNX", "GlassboxImage", "GlassboxExplain"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "GlassboxONNXTests", dependencies: ["GlassboxONNX", "Glassbox"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GlassboxExplainTests", dependencies: ["GlassboxExplain"]),
         .testTarget(name: "GlassboxReportTests", dependencies: ["GlassboxReport", "Glassbox"]),
         .testTarget(name: "GlassboxDataTests", dependencies: ["GlassboxData", "Glassbox"], exclude: ["Fixtures"]),
