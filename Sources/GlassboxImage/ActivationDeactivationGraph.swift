@@ -159,7 +159,7 @@ extension ActivationDeactivation {
                 var x = states[node.inputs[0]]!
                 if let mask = x.mask {
                     if node.op == "ReduceMean" {
-                        let axes = try (try node.ints("axes") ?? value(node.inputs.count > 1 ? node.inputs[1] : "")?.ints ?? [])
+                        let axes = (try node.ints("axes") ?? value(node.inputs.count > 1 ? node.inputs[1] : "")?.ints ?? [])
                             .map { $0 < 0 ? $0 + 4 : $0 }.sorted()
                         guard axes == [2, 3] else { throw GlassboxError.invalidArgument("ConvAD: \(where_) must average over H and W") }
                     }

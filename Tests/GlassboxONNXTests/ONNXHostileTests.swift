@@ -159,4 +159,26 @@ struct ONNXHostileTests {
         let text = Self.message { _ = try Self.decode(Self.model(nodes: [("Relu", ["x"], ["y"])], opset: 99)) }
         #expect(text.contains("opset 99 is not supported"), "\(text)")
     }
+
+    /// Shapes, pads and steps taken from the file are bounded before anything is allocated or
+    /// any index arithmetic can overflow.
+    @Test func hostileShapeArithmeticIsRefused() throws {
+        func run(_ op: String, _ extra: [String: Tensor], inputs: [String], attributes: [String: GraphAttribute] = [:]) -> String {
+            let description = GraphDescription(
+                inputs: [GraphInput(name: "x", shape: [nil, 2])], outputs: ["y"],
+                nodes: [GraphNode(name: "n", op: op, inputs: inputs, outputs: ["y"], attributes: attributes)],
+                initializers: extra.map { GraphTensorInfo(name: $0.key, shape: $0.value.shape, integer: true) }, opset: 13)
+            return Self.message {
+                let model = try GraphModel(description: description, tensors: extra)
+                _ = try model.predict(Tensor.zeros([1, 2]))
+            }
+        }
+        let huge = Float(1e12)
+        #expect(run("ConstantOfShape", ["s": Tensor([huge, huge])], inputs: ["s"]).contains("more than 268435456 values"))
+        #expect(run("Pad", ["p": Tensor([0, -9.3e18, 0, 0])], inputs: ["x", "p"]).contains("out of range"))
+        #expect(run("Pad", ["p": Tensor([0, 0, 0, 1e9])], inputs: ["x", "p"]).contains("more than 268435456 values"))
+        #expect(run("Reshape", ["s": Tensor([huge, huge, huge])], inputs: ["x", "s"]).contains("node 'n' (Reshape)"))
+        let step = run("Slice", ["a": Tensor([0]), "b": Tensor([2]), "c": Tensor([1]), "d": Tensor([9.2e18])], inputs: ["x", "a", "b", "c", "d"])
+        #expect(step == "no error", "\(step)")
+    }
 }

@@ -5,11 +5,14 @@
 /// the end, `SAME_LOWER` at the beginning; `VALID` pads nothing), else the `pads` attribute.
 func graphWindowPads(node: GraphNode, spatial: [Int], kernel: [Int], strides: [Int], dilations: [Int]) throws -> (begin: [Int], end: [Int]) {
     let r = spatial.count
+    guard kernel.allSatisfy({ $0 > 0 && $0 <= graphMaxWindow }) else {
+        throw GlassboxError.invalidArgument("kernel \(kernel) must be positive and at most \(graphMaxWindow)")
+    }
     let autoPad = try node.string("auto_pad", default: "NOTSET")
     switch autoPad {
     case "NOTSET":
         let pads = try node.ints("pads") ?? [Int](repeating: 0, count: 2 * r)
-        guard pads.count == 2 * r, pads.allSatisfy({ $0 >= 0 }) else {
+        guard pads.count == 2 * r, pads.allSatisfy({ $0 >= 0 && $0 <= graphMaxWindow }) else {
             throw GlassboxError.invalidArgument("pads \(pads) must be \(2 * r) non-negative integers")
         }
         return (Array(pads[..<r]), Array(pads[r...]))
@@ -30,10 +33,14 @@ func graphWindowPads(node: GraphNode, spatial: [Int], kernel: [Int], strides: [I
     }
 }
 
+/// The largest kernel extent, stride, dilation or pad a window op accepts (a bound for hostile
+/// attributes; real models use single digits).
+let graphMaxWindow = 1 << 20
+
 /// Reads a per-spatial-axis attribute (`strides`, `dilations`), default 1 each.
 func graphSpatial(_ node: GraphNode, _ key: String, rank: Int) throws -> [Int] {
     let v = try node.ints(key) ?? [Int](repeating: 1, count: rank)
-    guard v.count == rank, v.allSatisfy({ $0 > 0 }) else {
+    guard v.count == rank, v.allSatisfy({ $0 > 0 && $0 <= graphMaxWindow }) else {
         throw GlassboxError.invalidArgument("\(key) \(v) must be \(rank) positive integers")
     }
     return v

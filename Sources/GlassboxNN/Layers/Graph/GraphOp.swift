@@ -113,3 +113,20 @@ func graphAxis(_ axis: Int, rank: Int) throws -> Int {
 
 /// A float constant shaped `shape`.
 func graphConstant(_ value: Float, shape: [Int]) -> Variable { Variable(Tensor(repeating: value, shape: shape)) }
+
+/// The most values one tensor a graph op creates may hold (2^28, 1 GiB of floats): a bound for
+/// shapes that come from the file (ConstantOfShape, Pad) rather than from an input.
+let graphMaxValues = 1 << 28
+
+/// Refuses negative extents and shapes of more than ``graphMaxValues`` values.
+func graphCheckSize(_ shape: [Int]) throws {
+    var total = 1
+    for extent in shape {
+        guard extent >= 0 else { throw GlassboxError.invalidArgument("negative extent in shape \(shape)") }
+        let (product, overflow) = total.multipliedReportingOverflow(by: extent)
+        guard !overflow, product <= graphMaxValues else {
+            throw GlassboxError.invalidArgument("shape \(shape) holds more than \(graphMaxValues) values")
+        }
+        total = product
+    }
+}

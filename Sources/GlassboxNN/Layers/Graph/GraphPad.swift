@@ -5,6 +5,20 @@
 /// the source positions, so backward adds each output gradient to the element it copied.
 /// Cost: one copy of the output per padded axis.
 func graphPad(_ x: Variable, begin: [Int], end: [Int], mode: String = "constant", value: Float = 0) throws -> Variable {
+    guard begin.count == x.value.rank, end.count == x.value.rank else {
+        throw GlassboxError.invalidArgument("padding \(begin), \(end) does not match rank \(x.value.rank)")
+    }
+    guard (begin + end).allSatisfy({ $0 >= -(1 << 31) && $0 <= 1 << 31 }) else {
+        throw GlassboxError.invalidArgument("padding \(begin), \(end) is out of range")
+    }
+    var outShape = x.shape
+    for axis in 0..<x.value.rank {
+        let (sum, o1) = outShape[axis].addingReportingOverflow(begin[axis])
+        let (total, o2) = sum.addingReportingOverflow(end[axis])
+        guard !o1, !o2 else { throw GlassboxError.invalidArgument("padding \(begin), \(end) is out of range") }
+        outShape[axis] = Swift.max(0, total)
+    }
+    try graphCheckSize(outShape)
     var y = x
     for axis in 0..<x.value.rank {
         var (b, e) = (begin[axis], end[axis])

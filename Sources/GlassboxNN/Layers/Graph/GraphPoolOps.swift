@@ -12,7 +12,7 @@ struct PoolWindow {
 
     init(node: GraphNode, spatial: [Int], dilated: Bool) throws {
         let r = spatial.count
-        guard let kernel = try node.ints("kernel_shape"), kernel.count == r, kernel.allSatisfy({ $0 > 0 }) else {
+        guard let kernel = try node.ints("kernel_shape"), kernel.count == r, kernel.allSatisfy({ $0 > 0 && $0 <= graphMaxWindow }) else {
             throw GlassboxError.invalidArgument("kernel_shape must be \(r) positive integers")
         }
         let strides = try graphSpatial(node, "strides", rank: r)

@@ -26,12 +26,16 @@ public final class ReshapeOp: GraphOp {
     public func apply(_ inputs: [GraphValue?], context: ForwardContext) throws -> [GraphValue] {
         let x = try required(inputs, 0, "data")
         var shape = try required(inputs, 1, "shape").ints
+        guard shape.allSatisfy({ $0 >= -1 && $0 <= graphMaxValues }) else {
+            throw GlassboxError.invalidArgument("shape \(shape) has an extent out of range")
+        }
         if try node.int("allowzero", default: 0) == 0 {
             for i in shape.indices where shape[i] == 0 {
                 guard i < x.variable.value.rank else { throw GlassboxError.invalidArgument("shape \(shape) copies axis \(i) of \(x.variable.shape)") }
                 shape[i] = x.variable.shape[i]
             }
         }
+        try graphCheckSize(shape.filter { $0 != -1 })
         return [GraphValue(try reshape(x.variable, shape), isInteger: x.isInteger)]
     }
 }
@@ -203,8 +207,9 @@ public final class SliceOp: GraphOp {
         }
         var y = data.variable
         for i in 0..<starts.count {
-            let n = shape[ax[i]], step = st[i]
-            guard step != 0 else { throw GlassboxError.invalidArgument("slice step 0") }
+            let n = shape[ax[i]]
+            guard st[i] != 0 else { throw GlassboxError.invalidArgument("slice step 0") }
+            let step = Swift.max(Swift.min(st[i], n + 1), -(n + 1))  // larger steps take one element, as the original
             func resolve(_ v: Int, lo: Int, hi: Int) -> Int {
                 let r = v < 0 ? (v <= Int.min / 2 ? lo : v + n) : v
                 return Swift.min(Swift.max(r, lo), hi)
@@ -282,7 +287,7 @@ public final class ConstantOfShapeOp: GraphOp {
     }
     public func apply(_ inputs: [GraphValue?], context: ForwardContext) throws -> [GraphValue] {
         let shape = try required(inputs, 0, "input").ints
-        try Tensor.validate(shape: shape)
+        try graphCheckSize(shape)
         return [GraphValue(Variable(Tensor(repeating: fill, shape: shape)), isInteger: integer)]
     }
 }
