@@ -10,6 +10,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // ONNX parsing only (the GlassboxONNX module): onnx.pb.swift is generated once and committed.
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         // Documentation only (`swift package generate-documentation`); adds nothing to the build.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -21,14 +23,17 @@ let package = Package(
         .target(name: "GlassboxImage", dependencies: ["GlassboxNN", "GlassboxData"]),
         .target(name: "GlassboxExplain", dependencies: ["CKernels", "GlassboxNN", "GlassboxData"]),
         .target(name: "GlassboxReport", dependencies: ["GlassboxNN", "GlassboxData"]),
+        .target(name: "GlassboxONNX", dependencies: ["GlassboxNN", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                exclude: ["Proto"]),
         .target(name: "Glassbox", dependencies: ["GlassboxNN", "GlassboxData", "GlassboxImage", "GlassboxExplain", "GlassboxReport"]),
         .executableTarget(
             name: "glassbox",
-            dependencies: ["Glassbox", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Glassbox", "GlassboxONNX", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "GlassboxNNTests", dependencies: ["GlassboxNN"], resources: [.copy("Golden")]),
         .testTarget(name: "GlassboxTests", dependencies: ["Glassbox"], resources: [.copy("Reference")]),
         .testTarget(name: "GlassboxImageTests", dependencies: ["GlassboxImage", "Glassbox"]),
+        .testTarget(name: "GlassboxONNXTests", dependencies: ["GlassboxONNX", "Glassbox"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GlassboxExplainTests", dependencies: ["GlassboxExplain"]),
         .testTarget(name: "GlassboxReportTests", dependencies: ["GlassboxReport", "Glassbox"]),
         .testTarget(name: "GlassboxDataTests", dependencies: ["GlassboxData", "Glassbox"], exclude: ["Fixtures"]),
@@ -43,6 +48,7 @@ if Context.environment["GLASSBOX_FUZZ"] != nil {
     let harnesses: [(String, [Target.Dependency])] = [
         ("CSV", ["GlassboxData"]), ("NPY", ["GlassboxData"]), ("IDX", ["GlassboxData"]), ("Gzip", ["GlassboxData"]),
         ("PNM", ["GlassboxData"]), ("SafeTensors", ["GlassboxNN"]), ("ModelFile", ["GlassboxNN"]), ("LayerSpec", ["GlassboxNN"]),
+        ("ONNX", ["GlassboxONNX"]),
     ]
     package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
     for (name, dependencies) in harnesses {

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-600}"; shift || true
-harnesses=("${@:-csv npy idx gzip pnm safetensors modelfile layerspec}")
+harnesses=("${@:-csv npy idx gzip pnm safetensors modelfile layerspec onnx}")
 # shellcheck disable=SC2206
 harnesses=(${harnesses[*]})
 for h in "${harnesses[@]}"; do
@@ -25,6 +25,7 @@ for h in "${harnesses[@]}"; do
          printf "P3\n# comment\n2 1\n65535\n0 1 2 65535 4 5\n" >"$corpus/seed.ppm"
          cp "$malformed"/pnm/* "$corpus"/ ;;
     idx|gzip) cp "$fixtures"/*.gz "$fixtures"/*idx* "$malformed"/idx/* "$corpus"/ 2>/dev/null || true ;;
+    onnx) cp Tests/GlassboxONNXTests/Fixtures/*.onnx "$corpus"/ ;;
     safetensors|modelfile) cp "$fixtures"/*.safetensors "$malformed"/safetensors/* "$malformed"/architecture/* "$corpus"/ 2>/dev/null || true ;;
     layerspec) # architecture JSON texts: the Linear(3 → 2) the harness's weights match, and richer specs
       printf '{"type":"Sequential","layers":[{"type":"Linear","in_features":3,"out_features":2}]}' >"$corpus/linear.json"

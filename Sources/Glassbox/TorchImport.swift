@@ -50,10 +50,13 @@ public struct TorchModelSpec: Sendable, Equatable {
     public var target: String?
     /// A leading path stripped from every tensor name in the weights file.
     public var prefix: String
+    /// The image preprocessing object of an imported model's spec (resize, crop, interpolation,
+    /// scale, mean, std, channels), kept as its JSON text under the metadata key `preprocessing`.
+    public var preprocessing: String?
 
     /// Keys a spec file may contain.
     public static let keys: Set<String> = ["architecture", "input_shape", "feature_names", "class_names", "standardizer",
-                                           "normalizer", "target", "prefix"]
+                                           "normalizer", "target", "prefix", "preprocessing"]
 
     /// Makes a spec.
     public init(architecture: LayerSpec, inputShape: [Int]? = nil, featureNames: [String]? = nil, classNames: [String]? = nil,
@@ -82,6 +85,12 @@ public struct TorchModelSpec: Sendable, Equatable {
 
     /// Parses spec JSON; `path` names it in errors.
     public static func parse(_ data: Data, path: String) throws -> TorchModelSpec {
+        try parse(data, path: path, architectureRequired: true)
+    }
+
+    /// Parses a spec; without `architectureRequired` (the extras of a model that brings its own
+    /// graph, such as ONNX) the `architecture` key may be absent and is then a `Graph` placeholder.
+    public static func parse(_ data: Data, path: String, architectureRequired: Bool) throws -> TorchModelSpec {
         func bad(_ location: String, _ problem: String) -> GlassboxError { .badFile(path: path, location: location, problem: problem) }
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw bad("", "not a JSON object (expected {\"architecture\": {...}, ...} or a bare layer spec {\"type\": ...})")
@@ -92,7 +101,10 @@ public struct TorchModelSpec: Sendable, Equatable {
         if let unknown = object.keys.sorted().first(where: { !keys.contains($0) }) {
             throw bad("key '\(unknown)'", "unknown key (known: \(keys.sorted().joined(separator: ", ")))")
         }
-        guard let architectureObject = object["architecture"] else {
+        if !architectureRequired && object["architecture"] != nil {
+            throw bad("key 'architecture'", "the model brings its own graph; the spec gives only names and preprocessing")
+        }
+        guard let architectureObject = object["architecture"] ?? (architectureRequired ? nil : ["type": "Graph"]) else {
             throw bad("top level", "missing key 'architecture' (the layer spec of the network)")
         }
         func field<T: Decodable>(_ type: T.Type, _ key: String) throws -> T? {
@@ -106,19 +118,42 @@ public struct TorchModelSpec: Sendable, Equatable {
         }
         let architecture = try architecture(try JSONSerialization.data(withJSONObject: architectureObject), path: path,
                                             location: "key 'architecture'")
+        var preprocessing: String?
+        if let value = object["preprocessing"], !(value is NSNull) {
+            guard value is [String: Any] else { throw bad("key 'preprocessing'", "expected an object") }
+            preprocessing = String(decoding: try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]), as: UTF8.self)
+        }
         let spec = TorchModelSpec(architecture: architecture, inputShape: try field([Int].self, "input_shape"),
                                   featureNames: try field([String].self, "feature_names"),
                                   classNames: try field([String].self, "class_names"),
                                   standardizer: try field(Standardizer.self, "standardizer"),
                                   normalizer: try field(ChannelNormalizer.self, "normalizer"),
                                   target: try field(String.self, "target"), prefix: try field(String.self, "prefix") ?? "")
+        var specWithPreprocessing = spec
+        specWithPreprocessing.preprocessing = preprocessing
+        if spec.normalizer == nil, let preprocessing { specWithPreprocessing.normalizer = try normalizer(fromPreprocessing: preprocessing, path: path) }
         if let shape = spec.inputShape, shape.isEmpty || shape.contains(where: { $0 <= 0 }) {
             throw bad("key 'input_shape'", "\(shape) must be a non-empty list of positive extents (one sample, no batch axis)")
         }
         if let names = spec.featureNames, let s = spec.standardizer, s.mean.count != names.count {
             throw bad("key 'standardizer'", "\(s.mean.count) means for \(names.count) feature names")
         }
-        return spec
+        return specWithPreprocessing
+    }
+
+    /// The channel normaliser a `preprocessing` object implies (`mean` and `std` per channel, on
+    /// pixels in [0, 1]); nil when it names neither.
+    static func normalizer(fromPreprocessing json: String, path: String) throws -> ChannelNormalizer? {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any],
+              object["mean"] != nil || object["std"] != nil else { return nil }
+        do {
+            var fields: [String: Any] = [:]
+            fields["mean"] = object["mean"]
+            fields["std"] = object["std"]
+            return try JSONDecoder().decode(ChannelNormalizer.self, from: JSONSerialization.data(withJSONObject: fields))
+        } catch {
+            throw GlassboxError.badFile(path: path, location: "key 'preprocessing'", problem: "mean and std must be per-channel lists with positive std: \(error)")
+        }
     }
 
     private static func architecture(_ data: Data, path: String, location: String) throws -> LayerSpec {
@@ -189,11 +224,12 @@ public enum TorchImport {
 
     /// The metadata keys the loaders read: `ExplainableModel/Key` for tabular models,
     /// `normalizer` and `class_names` for image models (see `ImageModelFile`).
-    static func metadata(_ spec: TorchModelSpec, model: any Layer, specPath: String) throws -> [String: String] {
+    public static func metadata(_ spec: TorchModelSpec, model: any Layer, specPath: String) throws -> [String: String] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
         var metadata = ["glassbox.source": "pytorch"]
+        if let preprocessing = spec.preprocessing { metadata["preprocessing"] = preprocessing }
         if spec.isImageModel {
             let channels = spec.inputShape?.first ?? spec.normalizer?.mean.count ?? 1
             let normalizer = try spec.normalizer

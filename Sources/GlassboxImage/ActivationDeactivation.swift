@@ -116,6 +116,8 @@ public struct ActivationDeactivation {
             for child in seq.children { try check(child.layer, path: path + "." + child.name) }
         case let res as Residual:
             for child in res.children { try check(child.layer, path: path + "." + child.name) }
+        case let graph as GraphModel:
+            try checkGraph(graph, path: path)
         case is Conv2d, is MaxPool2d, is AvgPool2d, is BatchNorm2d, is ReLU, is LeakyReLU, is Tanh, is GELU,
              is Sigmoid, is Dropout, is GlobalAvgPool, is Flatten, is Linear:
             return
@@ -137,6 +139,8 @@ public struct ActivationDeactivation {
         var s = input
         let strict = variant == .strict
         switch layer {
+        case let graph as GraphModel:
+            s = try runGraph(graph, s, path: path, context: context)
         case let seq as Sequential:
             for child in seq.children {
                 s = try run(child.layer, s, path: path + "." + child.name, context: context)

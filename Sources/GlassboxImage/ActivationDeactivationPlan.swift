@@ -128,6 +128,9 @@ public final class ActivationDeactivationPlan: @unchecked Sendable {
             throw GlassboxError.shapeMismatch("ConvAD needs images [C, H, W] with positive extents, got \(sampleShape)")
         }
         _ = try ActivationDeactivation(model: model, variant: variant)
+        if model is GraphModel {
+            throw Unsupported(description: "ConvAD on graph models runs through the reference walk (not compiled yet)")
+        }
         var compiler = WalkCompiler(strict: variant == .strict, height: sampleShape[1], width: sampleShape[2])
         program = try compiler.compile(model)
         self.variant = variant

@@ -12,7 +12,7 @@ import GlassboxNN
 /// clipped gradient cannot gain confidence by routing the decision through new pathways.
 ///
 /// The clipped layers are, by default, every ``ReLU`` and every ``Residual`` block (whose
-/// output is the ReLU after the sum). The rule runs as a ``ForwardContext/layerBackwardHook``,
+/// output is the ReLU after the sum), and in a ``GraphModel`` every Relu, Clip and residual Add node. The rule runs as a ``ForwardContext/layerBackwardHook``,
 /// so it works on any model built from layers. Cost: one clean forward pass to record, then one
 /// comparison per activation entry in each backward pass.
 public final class SelectiveGradientClipping {
@@ -25,8 +25,11 @@ public final class SelectiveGradientClipping {
     /// Entries let through / seen in the backward passes so far (an audit of how much is clipped).
     public private(set) var passed = 0, seen = 0
 
-    /// The default selection: every ReLU and every residual block output.
-    public static func reluAndResidual(_ layer: any Layer) -> Bool { layer is ReLU || layer is Residual }
+    /// The default selection: every ReLU and every residual block output; in graph models every
+    /// `Relu`, `Clip` (ReLU6) and `Add` of two activations (a residual join).
+    public static func reluAndResidual(_ layer: any Layer) -> Bool {
+        layer is ReLU || layer is Residual || layer is ReluOp || layer is ClipOp || ((layer as? AddOp)?.joinsActivations ?? false)
+    }
 
     /// Records the clean activations of `model` on `image` `[1, C, H, W]` (one inference pass).
     public init(model: any Layer, image: Tensor, selects: @escaping (any Layer) -> Bool = SelectiveGradientClipping.reluAndResidual) throws {

@@ -18,6 +18,7 @@ struct GlassboxCommand: ParsableCommand {
     static func main() {
         Compute.configureAllocator()
         Interruption.installSignalHandler()
+        ONNXModels.register()
         do {
             var command = try parseAsRoot()
             try command.run()

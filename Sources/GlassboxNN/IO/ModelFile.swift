@@ -39,8 +39,14 @@ public enum ModelFile {
     /// Loads a model saved by ``save(_:to:metadata:)`` (or any safetensors file whose metadata
     /// carries an architecture). Returns the model in inference mode and the metadata.
     public static func load(from url: URL) throws -> (model: any Layer, metadata: [String: String]) {
-        try decode(try SafeTensorsFile.read(from: url), path: url.path)
+        if let loader = formatLoaders[url.pathExtension.lowercased()] { return try loader(url) }
+        return try decode(try SafeTensorsFile.read(from: url), path: url.path)
     }
+
+    /// Loaders of other model formats by file extension (lower case), consulted by
+    /// ``load(from:)`` first. The command-line tool registers `onnx` at start-up (the ONNX
+    /// module is not a dependency of this one); set it before any concurrent use.
+    nonisolated(unsafe) public static var formatLoaders: [String: @Sendable (URL) throws -> (model: any Layer, metadata: [String: String])] = [:]
 
     /// Decodes a model from the bytes of a model file; `path` names it in errors.
     public static func decode(_ data: Data, path: String) throws -> (model: any Layer, metadata: [String: String]) {
@@ -147,6 +153,10 @@ public enum ModelFile {
             return [attentionCount(e), product(e, f), f, product(f, e), e, product(4, e)].reduce(0, saturatingAdd)
         case "ScoresActivation":
             return try size("num_features")
+        case "Graph":
+            guard case .string(let json)? = spec.attributes["graph"] else { return 0 }
+            return try GraphDescription.parse(json: json).initializers
+                .map { $0.shape.reduce(1) { saturatingMultiply($0, Swift.max(0, $1)) } }.reduce(0, saturatingAdd)
         case "FeatureTokenizer":
             let (d, e) = (try size("num_features"), try size("embed_dim"))
             return saturatingAdd(product(2, d, e), try spec.bool("cls_token", default: true) ? e : 0)

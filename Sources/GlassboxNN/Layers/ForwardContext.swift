@@ -50,9 +50,15 @@ public final class ForwardContext {
 
     /// Runs `layer` as the child `name` of the current layer, applying hooks and recording.
     public func call(_ layer: any Layer, named name: String, _ input: Variable) throws -> Variable {
+        try call(layer, named: name) { try layer.forward(input, context: self) }
+    }
+
+    /// Runs `body` as the call of `layer` named `name` (a graph node with several inputs), with
+    /// the same hooks and recording as ``call(_:named:_:)``.
+    public func call(_ layer: any Layer, named name: String, computing body: () throws -> Variable) throws -> Variable {
         path.append(name)
         defer { path.removeLast() }
-        var output = try layer.forward(input, context: self)
+        var output = try body()
         let here = currentPath
         if let forwardHook { output = try forwardHook(here, output) }
         if let backwardHook, output.requiresGrad {

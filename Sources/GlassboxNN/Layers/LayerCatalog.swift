@@ -25,5 +25,6 @@ extension LayerRegistry {
         "FeatureTokenizer": { try FeatureTokenizer(spec: $0, rng: &$1) },
         "TransformerBlock": { try TransformerBlock(spec: $0, rng: &$1) },
         "SelectToken": { try SelectToken(spec: $0, rng: &$1) },
+        "Graph": { try GraphModel(spec: $0, rng: &$1) },
     ]
 }
