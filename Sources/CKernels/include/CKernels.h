@@ -8,6 +8,7 @@
 // This is the module's umbrella header (SwiftPM exports only it, because it is named after the
 // target): kernel families with a header of their own must be included here to reach Swift.
 
+#include "gb_cpu.h"
 #include "gb_pointwise.h"
 #include "gb_conv.h"
 #include "gb_dense.h"
