@@ -24,8 +24,8 @@
 //   AVX2:    6 pixels × 16 channels (half a panel per call) = 12 ymm + 2 + 1 = 15 of 16, the
 //            classic Haswell shape: 2 loads and 6 broadcasts feed 12 FMAs.
 //   NEON:    6 pixels × 16 channels = 24 q + 4 + 1 = 29 of 32.
-//   generic: 4 pixels × 16 channels of plain C with constant trip counts, which the compiler
-//            unrolls and vectorises (4 × 4 SSE2 or NEON accumulators).
+//   generic: 2 (x86-64) or 4 (arm64) pixels × 16 channels in the compiler's portable 4-float
+//            vectors (SSE2 or NEON registers), 8 or 16 accumulators.
 // Tiles are sized per layer to split a row evenly (28 columns → 2 × 14 at AVX-512, 5 × 6 … at
 // AVX2; 32 → 11 + 11 + 10), so a row never ends in a sliver of a tile.
 //
@@ -72,34 +72,38 @@ typedef struct {
 typedef void (*dc_kernel_fn)(const dc_tile *p);
 
 // ---------------------------------------------------------------------------------------------
-// Portable kernel: MR pixels × 16 channels with constant trip counts, so the accumulators stay
-// in vector registers (x86-64 baseline: 16 xmm = 4 × 4 accumulators … 13 live; arm64: NEON).
-// Called per 16-channel half panel, as the AVX2 kernel.
+// Portable kernel: MR pixels × 16 channels (4 gb_v4 per pixel), called per 16-channel half
+// panel as the AVX2 kernel. x86-64 baseline: 2 × 4 accumulators + 4 weights + 1 broadcast = 13
+// of 16 xmm; arm64: 4 × 4 + 4 + 1 = 21 of 32 NEON registers.
 // ---------------------------------------------------------------------------------------------
-#define DC_GENERIC_MR 4
+#define DC_GENERIC_MR (GB_ARM64 ? 4 : 2)
 
 DC_INLINE void dc_generic_tile(const int MR, const dc_tile *p, const float *a, float *c_tile) {
-    float acc[DC_GENERIC_MR][16];
+    gb_v4 acc[4][4];
     DC_UNROLL for (int i = 0; i < MR; i++) {
-        DC_UNROLL for (int j = 0; j < 16; j++) acc[i][j] = 0.0f;
+        DC_UNROLL for (int v = 0; v < 4; v++) acc[i][v] = gb_v4_splat(0.0f);
     }
-    const float *restrict bp = p->bp;
+    const float *bp = p->bp;
     const long rs = p->a_rs, b_rs = p->b_rs;
     for (long t = p->t0; t < p->t1; t++) {
-        const float *restrict at = a + p->taps[t];
+        const float *at = a + p->taps[t];
         for (long c = p->c0; c < p->c1; c++) {
-            DC_UNROLL for (int i = 0; i < MR; i++) {
-                const float ai = at[i * rs + c];
-                DC_UNROLL for (int j = 0; j < 16; j++) acc[i][j] = GB_FMA(ai, bp[j], acc[i][j]);
-            }
+            gb_v4 b[4];
+            DC_UNROLL for (int v = 0; v < 4; v++) b[v] = gb_v4_load(bp + 4 * v);
             bp += b_rs;
+            DC_UNROLL for (int i = 0; i < MR; i++) {
+                const gb_v4 ai = gb_v4_splat(at[i * rs + c]);
+                DC_UNROLL for (int v = 0; v < 4; v++) acc[i][v] = gb_v4_fma(ai, b[v], acc[i][v]);
+            }
         }
     }
     const long nr = p->nr < 16 ? p->nr : 16;
     for (int i = 0; i < MR; i++) {
+        float lanes[16];
+        DC_UNROLL for (int v = 0; v < 4; v++) gb_v4_store(lanes + 4 * v, acc[i][v]);
         float *dst = c_tile + i * p->c_rs;
         for (long j = 0; j < nr; j++) {
-            float x = acc[i][j];
+            float x = lanes[j];
             if (p->first) {
                 if (p->bias) x += p->bias[j];
             } else {
@@ -119,12 +123,7 @@ static void dc_generic(const dc_tile *p, long mr_total) {
     long i = 0;
     for (; i + DC_GENERIC_MR <= mr_total; i += DC_GENERIC_MR)
         dc_generic_tile(DC_GENERIC_MR, p, p->a + i * p->a_rs, p->c + i * p->c_rs);
-    switch (mr_total - i) {
-    case 3: dc_generic_tile(3, p, p->a + i * p->a_rs, p->c + i * p->c_rs); break;
-    case 2: dc_generic_tile(2, p, p->a + i * p->a_rs, p->c + i * p->c_rs); break;
-    case 1: dc_generic_tile(1, p, p->a + i * p->a_rs, p->c + i * p->c_rs); break;
-    default: break;
-    }
+    for (; i < mr_total; i++) dc_generic_tile(1, p, p->a + i * p->a_rs, p->c + i * p->c_rs);
 }
 
 #if GB_X86

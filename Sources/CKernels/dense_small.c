@@ -33,26 +33,30 @@ int gb_dense_narrow_preferred(long k, long og) {
     return og > 0 && og < 16 && og * ((k + 15) / 16 + 3) < k;
 }
 
-// The portable version: the vector kernels' 16 lanes and reduction tree, one (row, output)
-// pair at a time; the whole blocks are constant-width loops the compiler vectorises.
+// The portable version: the vector kernels' 16 lanes (four gb_v4) and reduction tree, one
+// (row, output) pair at a time.
 static void narrow_generic(long rows, long k, long og, const float *x, long x_rs, const float *w,
                            const float *bias, int act, float slope, float *y, long y_rs) {
     const long blocks = (k + 15) / 16, kp = blocks * 16, tail = kp - 16, rem = k - tail;
     for (long r = 0; r < rows; r++) {
-        const float *restrict xr = x + r * x_rs;
+        const float *xr = x + r * x_rs;
+        // The last block's features, zero beyond k (x may end there).
+        float xt[16];
+        for (int l = 0; l < 16; l++) xt[l] = l < rem ? xr[tail + l] : 0.0f;
         for (long o = 0; o < og; o++) {
-            const float *restrict wo = w + o * kp;
-            float p[16], xt[16];
-            // The last block's features, zero beyond k (x may end there).
-            for (int l = 0; l < 16; l++) xt[l] = l < rem ? xr[tail + l] : 0.0f;
-            if (blocks == 1) {
-                for (int l = 0; l < 16; l++) p[l] = xt[l] * wo[l];
-            } else {
-                for (int l = 0; l < 16; l++) p[l] = xr[l] * wo[l];
-                for (long c = 16; c < tail; c += 16)
-                    for (int l = 0; l < 16; l++) p[l] = GB_FMA(xr[c + l], wo[c + l], p[l]);
-                for (int l = 0; l < 16; l++) p[l] = GB_FMA(xt[l], wo[tail + l], p[l]);
+            const float *wo = w + o * kp;
+            gb_v4 acc[4];
+            const float *x0 = blocks == 1 ? xt : xr;
+            DK_UNROLL for (int v = 0; v < 4; v++) acc[v] = gb_v4_load(x0 + 4 * v) * gb_v4_load(wo + 4 * v);
+            if (blocks > 1) {
+                for (long c = 16; c < tail; c += 16) {
+                    DK_UNROLL for (int v = 0; v < 4; v++)
+                        acc[v] = gb_v4_fma(gb_v4_load(xr + c + 4 * v), gb_v4_load(wo + c + 4 * v), acc[v]);
+                }
+                DK_UNROLL for (int v = 0; v < 4; v++) acc[v] = gb_v4_fma(gb_v4_load(xt + 4 * v), gb_v4_load(wo + tail + 4 * v), acc[v]);
             }
+            float p[16];
+            DK_UNROLL for (int v = 0; v < 4; v++) gb_v4_store(p + 4 * v, acc[v]);
             for (int j = 0; j < 8; j++) p[j] = p[j] + p[j + 8];
             for (int j = 0; j < 4; j++) p[j] = p[j] + p[j + 4];
             for (int j = 0; j < 2; j++) p[j] = p[j] + p[j + 2];
@@ -413,51 +417,59 @@ int gb_dense_narrow_variant(int isa, long rows, long k, long og, const float *x,
 // Masked first layer
 // ---------------------------------------------------------------------------------------------
 
-// Portable: MR rows × 16 outputs per tile, every loop over outputs of constant width (the
-// compiler keeps the 4 × 16 accumulators in vector registers and widens the FMAs); a last
-// partial block of outputs runs the same operations with a runtime width. sign · w is exact.
+// Portable: 4 rows × 16 outputs (four gb_v4) per tile: 16 accumulators, which fill x86-64's 16
+// xmm (the weights are reloaded) and 21 of arm64's 32 with the weights. A last partial block of
+// outputs goes through zero-padded copies. sign · w is exact.
 #define DK_GENERIC_MR 4
 
-DK_INLINE void masked_generic_tile(const int MR, const int W, long wn, const float *base, long base_rs, float sign,
+DK_INLINE void masked_generic_tile(const int MR, long wn, const float *base, long base_rs, float sign,
                                    const float *delta, long delta_rs, const long *cols, long n, const float *wt,
                                    long wt_rs, int act, float slope, float *out, long out_rs) {
-    float acc[DK_GENERIC_MR][16];
-    const long width = W ? W : wn;
-    for (int i = 0; i < MR; i++)
-        for (long j = 0; j < width; j++) acc[i][j] = base[i * base_rs + j];
+    gb_v4 acc[4][4];
+    float pad[16];
+    DK_UNROLL for (int i = 0; i < MR; i++) {
+        const float *b = base + i * base_rs;
+        if (wn < 16) {
+            for (int j = 0; j < 16; j++) pad[j] = j < wn ? b[j] : 0.0f;
+            b = pad;
+        }
+        DK_UNROLL for (int v = 0; v < 4; v++) acc[i][v] = gb_v4_load(b + 4 * v);
+    }
+    const gb_v4 vsign = gb_v4_splat(sign);
     for (long t = 0; t < n; t++) {
         const long c = cols[t];
-        const float *restrict w = wt + c * wt_rs;
-        float wv[16];
-        for (long j = 0; j < width; j++) wv[j] = sign * w[j];
+        const float *w = wt + c * wt_rs;
+        if (wn < 16) {
+            for (int j = 0; j < 16; j++) pad[j] = j < wn ? w[j] : 0.0f;
+            w = pad;
+        }
+        gb_v4 wv[4];
+        DK_UNROLL for (int v = 0; v < 4; v++) wv[v] = vsign * gb_v4_load(w + 4 * v);
         DK_UNROLL for (int i = 0; i < MR; i++) {
-            const float d = delta[i * delta_rs + c];
-            for (long j = 0; j < width; j++) acc[i][j] = GB_FMA(d, wv[j], acc[i][j]);
+            const gb_v4 d = gb_v4_splat(delta[i * delta_rs + c]);
+            DK_UNROLL for (int v = 0; v < 4; v++) acc[i][v] = gb_v4_fma(d, wv[v], acc[i][v]);
         }
     }
-    for (int i = 0; i < MR; i++)
-        for (long j = 0; j < width; j++) out[i * out_rs + j] = dk_activate(acc[i][j], act, slope);
+    DK_UNROLL for (int i = 0; i < MR; i++) {
+        float lanes[16];
+        DK_UNROLL for (int v = 0; v < 4; v++) gb_v4_store(lanes + 4 * v, acc[i][v]);
+        for (long j = 0; j < wn; j++) out[i * out_rs + j] = dk_activate(lanes[j], act, slope);
+    }
 }
 
 static void masked_generic(long rows, long width, const float *base, long base_rs, float sign,
                            const float *delta, long delta_rs, const long *cols, long n,
                            const float *wt, long wt_rs, int act, float slope, float *out,
                            long out_rs) {
-    for (long r0 = 0; r0 < rows; r0 += DK_GENERIC_MR) {
-        const long mr = DK_MIN(DK_GENERIC_MR, rows - r0);
-        for (long h0 = 0; h0 < width; h0 += 16) {
-            const long wn = DK_MIN(16, width - h0);
-            const float *b = base + r0 * base_rs + h0;
-            const float *d = delta + r0 * delta_rs;
-            float *o = out + r0 * out_rs + h0;
-            if (mr == DK_GENERIC_MR && wn == 16) {
-                masked_generic_tile(DK_GENERIC_MR, 16, 16, b, base_rs, sign, d, delta_rs, cols, n, wt + h0, wt_rs, act, slope, o, out_rs);
-            } else {
-                for (long i = 0; i < mr; i++)
-                    masked_generic_tile(1, 0, wn, b + i * base_rs, base_rs, sign, d + i * delta_rs, delta_rs, cols, n, wt + h0,
-                                        wt_rs, act, slope, o + i * out_rs, out_rs);
-            }
-        }
+    for (long h0 = 0; h0 < width; h0 += 16) {
+        const long wn = DK_MIN(16, width - h0);
+        long r0 = 0;
+        for (; r0 + DK_GENERIC_MR <= rows; r0 += DK_GENERIC_MR)
+            masked_generic_tile(DK_GENERIC_MR, wn, base + r0 * base_rs + h0, base_rs, sign, delta + r0 * delta_rs,
+                                delta_rs, cols, n, wt + h0, wt_rs, act, slope, out + r0 * out_rs + h0, out_rs);
+        for (; r0 < rows; r0++)
+            masked_generic_tile(1, wn, base + r0 * base_rs + h0, base_rs, sign, delta + r0 * delta_rs, delta_rs, cols, n,
+                                wt + h0, wt_rs, act, slope, out + r0 * out_rs + h0, out_rs);
     }
 }
 
