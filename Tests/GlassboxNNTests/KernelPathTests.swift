@@ -7,6 +7,12 @@ import Testing
 /// The kernel-path dispatch (CKernels/include/gb_cpu.h): what the CPU offers, forcing a path on
 /// one thread, and its hand-over to the worker pool. The kernels themselves are checked at every
 /// path in DenseKernelTests, RowKernelTests, TranscendentalAccuracyTests and InferencePlanTests.
+/// Where another thread reports the path it sees.
+final class ISABox: Sendable {
+    static let shared = ISABox()
+    let value = Atomic<Int32>(-1)
+}
+
 @Suite struct KernelPathTests {
     @Test func theCPUOffersGenericAndItsBestPath() {
         let available = KernelPath.available
@@ -66,16 +72,15 @@ import Testing
             }
             #expect((0..<tasks).allSatisfy { seen[$0] == path.code }, "\(path)")
         }
-        let other = Mutex<Int32>(-1)
         let done = DispatchSemaphore(value: 0)
         _ = KernelPath.forced(.generic) {
             let thread = Thread {
-                other.withLock { $0 = gb_cpu_isa() }
+                ISABox.shared.value.store(gb_cpu_isa(), ordering: .releasing)
                 done.signal()
             }
             thread.start()
             done.wait()
         }
-        #expect(other.withLock { $0 } == gb_cpu_default_isa())
+        #expect(ISABox.shared.value.load(ordering: .acquiring) == gb_cpu_default_isa())
     }
 }
