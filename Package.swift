@@ -16,7 +16,7 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
-        // The only C: SIMD micro-kernels with runtime CPU dispatch (target_clones), no flags needed.
+        // The only C: SIMD micro-kernels with runtime CPU dispatch (gb_cpu.h), no flags needed.
         .target(name: "CKernels"),
         .target(name: "GlassboxNN", dependencies: ["CKernels"]),
         .target(name: "GlassboxData", dependencies: ["GlassboxNN"], resources: [.copy("Resources")]),

@@ -8,34 +8,42 @@
 // pixel plus a fixed offset per tap, and a broadcast can come from any address. The weights
 // (the B operand) never change, so they are packed once when the plan is built.
 //
-// Register tile: up to 14 output pixels of one row × 32 output channels, i.e. 28 zmm
-// accumulators, 2 weight vectors and 1 broadcast (31 of 32 registers). Per k step: 2 vector
-// loads and 14 broadcasts feed 28 FMAs. Tiles are sized per layer to split a row evenly
-// (28 columns → 2 × 14, 32 → 11 + 11 + 10), so a row never ends in a sliver of a tile.
+// Loop nest for one layer (every path):
+//
+//   for depth block b                     (taps or channels; only for depths over 320)
+//     for group g, panel of 32 output channels (weights packed k-major per panel)
+//       for output row r
+//         for tile of MR pixels along the row      ← one kernel call per run of equal tiles
+//           for k step (tap t, channel c) in the block
+//             acc[MR][panel] += in[pixel i + tap t][c] · W[t, c][panel]
+//           epilogue: + bias (first block) or + out (later blocks), activation (last block)
+//
+// Register tiles per path (accumulators + weight vectors + 1 broadcast ≤ register file):
+//   AVX-512: 14 pixels × 32 channels = 28 zmm + 2 + 1 = 31 of 32. Per k step: 2 vector loads
+//            and 14 broadcasts feed 28 FMAs.
+//   AVX2:    6 pixels × 16 channels (half a panel per call) = 12 ymm + 2 + 1 = 15 of 16, the
+//            classic Haswell shape: 2 loads and 6 broadcasts feed 12 FMAs.
+//   NEON:    6 pixels × 16 channels = 24 q + 4 + 1 = 29 of 32.
+//   generic: 2 (x86-64) or 4 (arm64) pixels × 16 channels in the compiler's portable 4-float
+//            vectors (SSE2 or NEON registers), 8 or 16 accumulators.
+// Tiles are sized per layer to split a row evenly (28 columns → 2 × 14 at AVX-512, 5 × 6 … at
+// AVX2; 32 → 11 + 11 + 10), so a row never ends in a sliver of a tile.
 //
 // Determinism: every output is one accumulator lane summed in increasing (tap, channel) order,
 // plus the bias, whatever tile or panel it lands in: masked loads and stores only decide which
 // lanes are kept. Blocks of the depth (layers deeper than 320) are added through the output
-// in block order.
+// in block order. So the AVX-512, AVX2 and NEON paths give the same bits, as does the generic
+// path where the baseline fuses multiply-adds (arm64; see GB_FMA in gb_dispatch.h).
 
-#include "CKernels.h"
+#include "gb_dispatch.h"
 
-#include <math.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#define DC_X86 1
-#include <immintrin.h>
-#else
-#define DC_X86 0
-#endif
-
 #define DC_MIN(x, y) ((x) < (y) ? (x) : (y))
 #define DC_MAX(x, y) ((x) > (y) ? (x) : (y))
-#define DC_UNROLL _Pragma("clang loop unroll(full)")
-#define DC_INLINE static inline __attribute__((always_inline))
+#define DC_UNROLL GB_UNROLL
+#define DC_INLINE GB_INLINE
 
 #define DC_MAX_TILE 14
 #define DC_PANEL 32
@@ -51,6 +59,7 @@ typedef struct {
     const long *taps;
     long t0, t1, c0, c1;
     const float *bp;
+    long b_rs;          // floats per k step in the panel (its width); the AVX-512 kernels read all of it
     float *c;
     long c_rs;
     long nr;
@@ -63,27 +72,38 @@ typedef struct {
 typedef void (*dc_kernel_fn)(const dc_tile *p);
 
 // ---------------------------------------------------------------------------------------------
-// Portable kernel: the same arithmetic order in plain C (vectorised over channels by the compiler).
+// Portable kernel: MR pixels × 16 channels (4 gb_v4 per pixel), called per 16-channel half
+// panel as the AVX2 kernel. x86-64 baseline: 2 × 4 accumulators + 4 weights + 1 broadcast = 13
+// of 16 xmm; arm64: 4 × 4 + 4 + 1 = 21 of 32 NEON registers.
 // ---------------------------------------------------------------------------------------------
-static void dc_generic(const dc_tile *p, long mr, long width) {
-    float acc[DC_MAX_TILE][DC_PANEL];
-    for (long i = 0; i < mr; i++)
-        for (long j = 0; j < width; j++) acc[i][j] = 0.0f;
+#define DC_GENERIC_MR (GB_ARM64 ? 4 : 2)
+
+DC_INLINE void dc_generic_tile(const int MR, const dc_tile *p, const float *a, float *c_tile) {
+    gb_v4 acc[4][4];
+    DC_UNROLL for (int i = 0; i < MR; i++) {
+        DC_UNROLL for (int v = 0; v < 4; v++) acc[i][v] = gb_v4_splat(0.0f);
+    }
     const float *bp = p->bp;
+    const long rs = p->a_rs, b_rs = p->b_rs;
     for (long t = p->t0; t < p->t1; t++) {
-        const float *at = p->a + p->taps[t];
+        const float *at = a + p->taps[t];
         for (long c = p->c0; c < p->c1; c++) {
-            for (long i = 0; i < mr; i++) {
-                const float ai = at[i * p->a_rs + c];
-                for (long j = 0; j < width; j++) acc[i][j] = fmaf(ai, bp[j], acc[i][j]);
+            gb_v4 b[4];
+            DC_UNROLL for (int v = 0; v < 4; v++) b[v] = gb_v4_load(bp + 4 * v);
+            bp += b_rs;
+            DC_UNROLL for (int i = 0; i < MR; i++) {
+                const gb_v4 ai = gb_v4_splat(at[i * rs + c]);
+                DC_UNROLL for (int v = 0; v < 4; v++) acc[i][v] = gb_v4_fma(ai, b[v], acc[i][v]);
             }
-            bp += width;
         }
     }
-    for (long i = 0; i < mr; i++) {
-        float *dst = p->c + i * p->c_rs;
-        for (long j = 0; j < p->nr; j++) {
-            float x = acc[i][j];
+    const long nr = p->nr < 16 ? p->nr : 16;
+    for (int i = 0; i < MR; i++) {
+        float lanes[16];
+        DC_UNROLL for (int v = 0; v < 4; v++) gb_v4_store(lanes + 4 * v, acc[i][v]);
+        float *dst = c_tile + i * p->c_rs;
+        for (long j = 0; j < nr; j++) {
+            float x = lanes[j];
             if (p->first) {
                 if (p->bias) x += p->bias[j];
             } else {
@@ -98,8 +118,16 @@ static void dc_generic(const dc_tile *p, long mr, long width) {
     }
 }
 
-#if DC_X86
-#define DC_AVX512 __attribute__((target("avx512f")))
+// One row's pixels [0, mr_total) for one half panel, in tiles of DC_GENERIC_MR and a remainder.
+static void dc_generic(const dc_tile *p, long mr_total) {
+    long i = 0;
+    for (; i + DC_GENERIC_MR <= mr_total; i += DC_GENERIC_MR)
+        dc_generic_tile(DC_GENERIC_MR, p, p->a + i * p->a_rs, p->c + i * p->c_rs);
+    for (; i < mr_total; i++) dc_generic_tile(1, p, p->a + i * p->a_rs, p->c + i * p->c_rs);
+}
+
+#if GB_X86
+#define DC_AVX512 GB_AVX512
 
 DC_AVX512 DC_INLINE __mmask16 dc_mask(long w) {
     return w >= 16 ? (__mmask16)0xFFFF : w <= 0 ? (__mmask16)0 : (__mmask16)((1u << w) - 1u);
@@ -173,24 +201,150 @@ static const dc_kernel_fn dc512_table[DC_MAX_TILE + 1][2] = {
     {dc512_10_1, dc512_10_2}, {dc512_11_1, dc512_11_2}, {dc512_12_1, dc512_12_2},
     {dc512_13_1, dc512_13_2}, {dc512_14_1, dc512_14_2},
 };
-#endif
 
-enum { DC_ISA_GENERIC = 0, DC_ISA_AVX512 = 2 };
+// ---------------------------------------------------------------------------------------------
+// AVX2 + FMA: MR ≤ 6 pixels × NV ≤ 2 ymm (16 channels: one half of a 32-wide panel, read with
+// stride b_rs). 12 accumulators + 2 weight vectors + 1 broadcast = 15 of 16 registers.
+// ---------------------------------------------------------------------------------------------
+#define DC_AVX2_TILE 6
 
-static int dc_best_isa = DC_ISA_GENERIC;
-static pthread_once_t dc_once = PTHREAD_ONCE_INIT;
-
-static void dc_init(void) {
-#if DC_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) dc_best_isa = DC_ISA_AVX512;
-#endif
+GB_AVX2 DC_INLINE __m256i dc256_mask(long w) {
+    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(w < 0 ? 0 : w > 8 ? 8 : w)), idx);
 }
 
-static int dc_isa_supported(int isa) {
-    pthread_once(&dc_once, dc_init);
-    return isa == DC_ISA_GENERIC || (isa == DC_ISA_AVX512 && dc_best_isa == DC_ISA_AVX512);
+GB_AVX2 DC_INLINE void dc256(const int MR, const int NV, const dc_tile *p) {
+    const long nr = p->nr < 8 * NV ? p->nr : 8 * NV;
+    const int full = nr == 8 * NV;
+    __m256i mask[2];
+    DC_UNROLL for (int v = 0; v < NV; v++) mask[v] = dc256_mask(nr - 8 * v);
+    __m256 bias[2];
+    DC_UNROLL for (int v = 0; v < NV; v++) bias[v] = p->bias ? _mm256_loadu_ps(p->bias + 8 * v) : _mm256_setzero_ps();
+    const __m256 zero = _mm256_setzero_ps(), slope = _mm256_set1_ps(p->slope);
+    const long rs = p->a_rs, b_rs = p->b_rs;
+    for (long tile = 0; tile < p->tiles; tile++) {
+        const float *a = p->a + tile * MR * rs;
+        float *const c_tile = p->c + tile * MR * p->c_rs;
+        __m256 acc[DC_AVX2_TILE][2];
+        DC_UNROLL for (int i = 0; i < MR; i++) {
+            DC_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm256_setzero_ps();
+        }
+        const float *bp = p->bp;
+        for (long t = p->t0; t < p->t1; t++) {
+            const float *at = a + p->taps[t];
+            for (long c = p->c0; c < p->c1; c++) {
+                __m256 b[2];
+                DC_UNROLL for (int v = 0; v < NV; v++) b[v] = _mm256_loadu_ps(bp + 8 * v);
+                bp += b_rs;
+                DC_UNROLL for (int i = 0; i < MR; i++) {
+                    const __m256 ai = _mm256_broadcast_ss(at + i * rs + c);
+                    DC_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm256_fmadd_ps(ai, b[v], acc[i][v]);
+                }
+            }
+        }
+        DC_UNROLL for (int i = 0; i < MR; i++) {
+            DC_UNROLL for (int v = 0; v < NV; v++) {
+                float *dst = c_tile + i * p->c_rs + 8 * v;
+                __m256 x = acc[i][v];
+                if (p->first) {
+                    if (p->bias) x = _mm256_add_ps(x, bias[v]);
+                } else {
+                    x = _mm256_add_ps(x, full ? _mm256_loadu_ps(dst) : _mm256_maskload_ps(dst, mask[v]));
+                }
+                if (p->last) {
+                    // max(x, 0) returns its second operand for a NaN x: 0, as `x > 0 ? x : 0`.
+                    if (p->act == GB_ACT_RELU) x = _mm256_max_ps(x, zero);
+                    else if (p->act == GB_ACT_LEAKY_RELU)
+                        x = _mm256_blendv_ps(_mm256_mul_ps(slope, x), x, _mm256_cmp_ps(x, zero, _CMP_GT_OQ));
+                }
+                if (full) _mm256_storeu_ps(dst, x);
+                else _mm256_maskstore_ps(dst, mask[v], x);
+            }
+        }
+    }
 }
+
+#define DC256_FN(MR)                                                                              \
+    GB_AVX2 static void dc256_##MR##_1(const dc_tile *p) { dc256(MR, 1, p); }                   \
+    GB_AVX2 static void dc256_##MR##_2(const dc_tile *p) { dc256(MR, 2, p); }
+DC256_FN(1) DC256_FN(2) DC256_FN(3) DC256_FN(4) DC256_FN(5) DC256_FN(6)
+
+// [mr][ymm vectors − 1]
+static const dc_kernel_fn dc256_table[DC_AVX2_TILE + 1][2] = {
+    {NULL, NULL}, {dc256_1_1, dc256_1_2}, {dc256_2_1, dc256_2_2}, {dc256_3_1, dc256_3_2},
+    {dc256_4_1, dc256_4_2}, {dc256_5_1, dc256_5_2}, {dc256_6_1, dc256_6_2},
+};
+#endif
+
+#if GB_ARM64
+// ---------------------------------------------------------------------------------------------
+// NEON: MR ≤ 6 pixels × NV ≤ 4 q registers (16 channels, half a panel). 24 accumulators + 4
+// weight vectors + 1 broadcast = 29 of 32 registers.
+// ---------------------------------------------------------------------------------------------
+#define DC_NEON_TILE 6
+
+DC_INLINE void dcneon(const int MR, const dc_tile *p) {
+    const long nr = p->nr < 16 ? p->nr : 16;
+    const long rs = p->a_rs, b_rs = p->b_rs;
+    for (long tile = 0; tile < p->tiles; tile++) {
+        const float *a = p->a + tile * MR * rs;
+        float *const c_tile = p->c + tile * MR * p->c_rs;
+        float32x4_t acc[DC_NEON_TILE][4];
+        DC_UNROLL for (int i = 0; i < MR; i++) {
+            DC_UNROLL for (int v = 0; v < 4; v++) acc[i][v] = vdupq_n_f32(0.0f);
+        }
+        const float *bp = p->bp;
+        for (long t = p->t0; t < p->t1; t++) {
+            const float *at = a + p->taps[t];
+            for (long c = p->c0; c < p->c1; c++) {
+                float32x4_t b[4];
+                DC_UNROLL for (int v = 0; v < 4; v++) b[v] = vld1q_f32(bp + 4 * v);
+                bp += b_rs;
+                DC_UNROLL for (int i = 0; i < MR; i++) {
+                    const float32x4_t ai = vld1q_dup_f32(at + i * rs + c);
+                    DC_UNROLL for (int v = 0; v < 4; v++) acc[i][v] = vfmaq_f32(acc[i][v], ai, b[v]);
+                }
+            }
+        }
+        const float32x4_t zero = vdupq_n_f32(0.0f);
+        DC_UNROLL for (int i = 0; i < MR; i++) {
+            float *dst = c_tile + i * p->c_rs;
+            float lanes[16];
+            DC_UNROLL for (int v = 0; v < 4; v++) {
+                float32x4_t x = acc[i][v];
+                if (p->first) {
+                    if (p->bias) x = vaddq_f32(x, vld1q_f32(p->bias + 4 * v));
+                } else if (nr == 16) {
+                    x = vaddq_f32(x, vld1q_f32(dst + 4 * v));
+                }
+                vst1q_f32(lanes + 4 * v, x);
+            }
+            if (nr == 16 && p->last && p->act == GB_ACT_RELU) {
+                DC_UNROLL for (int v = 0; v < 4; v++) {
+                    // fmax would return x for a NaN; the other paths give 0.
+                    const float32x4_t x = vld1q_f32(lanes + 4 * v);
+                    vst1q_f32(dst + 4 * v, vbslq_f32(vcgtq_f32(x, zero), x, zero));
+                }
+                continue;
+            }
+            for (long j = 0; j < nr; j++) {
+                float x = lanes[j];
+                if (!p->first && nr < 16) x += dst[j];
+                if (p->last) {
+                    if (p->act == GB_ACT_RELU) x = x > 0.0f ? x : 0.0f;
+                    else if (p->act == GB_ACT_LEAKY_RELU) x = x > 0.0f ? x : p->slope * x;
+                }
+                dst[j] = x;
+            }
+        }
+    }
+}
+
+#define DCNEON_FN(MR) static void dcneon_##MR(const dc_tile *p) { dcneon(MR, p); }
+DCNEON_FN(1) DCNEON_FN(2) DCNEON_FN(3) DCNEON_FN(4) DCNEON_FN(5) DCNEON_FN(6)
+static const dc_kernel_fn dcneon_table[DC_NEON_TILE + 1] = {NULL, dcneon_1, dcneon_2, dcneon_3,
+                                                            dcneon_4, dcneon_5, dcneon_6};
+#endif
 
 // ---------------------------------------------------------------------------------------------
 // Packing
@@ -254,7 +408,8 @@ static void dc_run(int isa, long max_tile, const gb_conv_desc *d, long rows, lon
     }
     // Tiles split each row of `cols` pixels evenly: `wide` tiles of `narrow + 1` pixels, then
     // tiles of `narrow` (256 → 9 × 14 + 10 × 13), so no row ends in a sliver of a tile.
-    const long tiles_per_row = (cols + max_tile - 1) / max_tile;
+    const long path_tile = isa == GB_ISA_AVX2 ? DC_MIN(max_tile, 6) : isa == GB_ISA_NEON ? DC_MIN(max_tile, 6) : max_tile;
+    const long tiles_per_row = (cols + path_tile - 1) / path_tile;
     const long narrow = cols / tiles_per_row, wide = cols - narrow * tiles_per_row;
 
     for (long b = 0; b < blocks; b++) {
@@ -265,24 +420,27 @@ static void dc_run(int isa, long max_tile, const gb_conv_desc *d, long rows, lon
         for (long g = 0; g < d->groups; g++) {
             for (long o0 = 0, panel = 0; o0 < padded; o0 += DC_PANEL, panel++) {
                 const long width = dc_panel_width(d->og, panel);
+                const long panel_nr = DC_MIN(width, d->og - o0);
+                const float *panel_bp = d->weights + g * k * padded + o0 * k + (t0 * cg + c0) * width;
+                const float *panel_bias = b == 0 && d->bias ? d->bias + g * padded + o0 : NULL;
                 dc_tile p;
                 p.a_rs = in_cs;
                 p.taps = d->tap_offsets;
                 p.t0 = t0, p.t1 = t1, p.c0 = c0, p.c1 = c1;
-                p.bp = d->weights + g * k * padded + o0 * k + (t0 * cg + c0) * width;
+                p.b_rs = width;
                 p.c_rs = out_cs;
-                p.nr = DC_MIN(width, d->og - o0);
-                p.bias = b == 0 && d->bias ? d->bias + g * padded + o0 : NULL;
                 p.first = b == 0;
                 p.last = b == blocks - 1;
                 p.act = d->activation;
                 p.slope = d->slope;
                 for (long r = 0; r < rows; r++) {
-#if DC_X86
-                    if (isa == DC_ISA_AVX512) {
-                        // Each run of equal tiles in one call.
-                        p.a = in + r * in_rs + g * cg;
-                        p.c = out + r * out_rs + g * d->og + o0;
+                    const float *row_in = in + r * in_rs + g * cg;
+                    float *row_out = out + r * out_rs + g * d->og + o0;
+#if GB_X86
+                    if (isa == GB_ISA_AVX512) {
+                        // The whole panel per call, each run of equal tiles in one call.
+                        p.bp = panel_bp, p.nr = panel_nr, p.bias = panel_bias;
+                        p.a = row_in, p.c = row_out;
                         if (wide > 0) {
                             p.tiles = wide;
                             dc512_table[narrow + 1][width / 16 - 1](&p);
@@ -294,12 +452,42 @@ static void dc_run(int isa, long max_tile, const gb_conv_desc *d, long rows, lon
                         continue;
                     }
 #endif
-                    for (long t = 0, q0 = 0; t < tiles_per_row; t++) {
-                        const long mr = t < wide ? narrow + 1 : narrow;
-                        p.a = in + r * in_rs + q0 * in_cs + g * cg;
-                        p.c = out + r * out_rs + q0 * out_cs + g * d->og + o0;
-                        dc_generic(&p, mr, width);
-                        q0 += mr;
+                    // The other paths take 16 channels per call: the halves of a 32-wide panel.
+                    for (long h = 0; h < width; h += 16) {
+                        p.bp = panel_bp + h, p.nr = panel_nr - h;
+                        p.bias = panel_bias ? panel_bias + h : NULL;
+                        p.a = row_in, p.c = row_out + h;
+                        switch (isa) {
+#if GB_X86
+                        case GB_ISA_AVX2: {
+                            const int nv = p.nr > 8 ? 2 : 1;
+                            if (wide > 0) {
+                                p.tiles = wide;
+                                dc256_table[narrow + 1][nv - 1](&p);
+                                p.a += wide * (narrow + 1) * in_cs;
+                                p.c += wide * (narrow + 1) * out_cs;
+                            }
+                            p.tiles = tiles_per_row - wide;
+                            if (p.tiles > 0) dc256_table[narrow][nv - 1](&p);
+                            break;
+                        }
+#endif
+#if GB_ARM64
+                        case GB_ISA_NEON:
+                            if (wide > 0) {
+                                p.tiles = wide;
+                                dcneon_table[narrow + 1](&p);
+                                p.a += wide * (narrow + 1) * in_cs;
+                                p.c += wide * (narrow + 1) * out_cs;
+                            }
+                            p.tiles = tiles_per_row - wide;
+                            if (p.tiles > 0) dcneon_table[narrow](&p);
+                            break;
+#endif
+                        default:
+                            dc_generic(&p, cols);
+                            break;
+                        }
                     }
                 }
             }
@@ -309,14 +497,13 @@ static void dc_run(int isa, long max_tile, const gb_conv_desc *d, long rows, lon
 
 void gb_conv_apply(const gb_conv_desc *d, long rows, long cols, const float *in, long in_rs,
                    long in_cs, float *out, long out_rs, long out_cs) {
-    pthread_once(&dc_once, dc_init);
-    dc_run(dc_best_isa, DC_MAX_TILE, d, rows, cols, in, in_rs, in_cs, out, out_rs, out_cs);
+    dc_run(gb_cpu_isa(), DC_MAX_TILE, d, rows, cols, in, in_rs, in_cs, out, out_rs, out_cs);
 }
 
 int gb_conv_apply_variant(int isa, long max_tile, const gb_conv_desc *d, long rows, long cols,
                           const float *in, long in_rs, long in_cs, float *out, long out_rs,
                           long out_cs) {
-    if (!dc_isa_supported(isa)) return 0;
+    if (!gb_cpu_isa_supported(isa)) return 0;
     dc_run(isa, DC_MAX(1, DC_MIN(DC_MAX_TILE, max_tile)), d, rows, cols, in, in_rs, in_cs, out,
            out_rs, out_cs);
     return 1;

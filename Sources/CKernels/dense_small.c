@@ -1,37 +1,15 @@
 // Narrow dense layers and masked first layers (see include/gb_dense.h for the contracts).
 
-#include "CKernels.h"
+// Paths: AVX-512 (16 features or outputs per zmm), AVX2 + FMA (the same 16-lane arithmetic
+// in pairs of ymm), NEON (quads of q registers) and generic C written for the vectoriser. All
+// perform each output's operations in the same order, so the fused paths agree bit for bit.
 
-#include <math.h>
-#include <pthread.h>
-
-#if defined(__x86_64__) || defined(__i386__)
-#define DK_X86 1
-#include <immintrin.h>
-#else
-#define DK_X86 0
-#endif
+#include "gb_dispatch.h"
 
 #define DK_MIN(x, y) ((x) < (y) ? (x) : (y))
-#define DK_UNROLL _Pragma("clang loop unroll(full)")
-#define DK_INLINE static inline __attribute__((always_inline))
-
-enum { DK_ISA_GENERIC = 0, DK_ISA_AVX512 = 2 };
-
-static int dk_best_isa = DK_ISA_GENERIC;
-static pthread_once_t dk_once = PTHREAD_ONCE_INIT;
-
-static void dk_init(void) {
-#if DK_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) dk_best_isa = DK_ISA_AVX512;
-#endif
-}
-
-static int dk_supported(int isa) {
-    pthread_once(&dk_once, dk_init);
-    return isa == DK_ISA_GENERIC || (isa == DK_ISA_AVX512 && dk_best_isa == DK_ISA_AVX512);
-}
+#define DK_UNROLL GB_UNROLL
+#define DK_INLINE GB_INLINE
+#define DK_X86 GB_X86
 
 DK_INLINE float dk_activate(float v, int act, float slope) {
     if (act == GB_ACT_RELU) return v > 0.0f ? v : 0.0f;
@@ -55,21 +33,30 @@ int gb_dense_narrow_preferred(long k, long og) {
     return og > 0 && og < 16 && og * ((k + 15) / 16 + 3) < k;
 }
 
-// The portable version: the vector kernel's lanes and reduction tree, one row at a time.
+// The portable version: the vector kernels' 16 lanes (four gb_v4) and reduction tree, one
+// (row, output) pair at a time.
 static void narrow_generic(long rows, long k, long og, const float *x, long x_rs, const float *w,
                            const float *bias, int act, float slope, float *y, long y_rs) {
-    const long blocks = (k + 15) / 16, kp = blocks * 16;
+    const long blocks = (k + 15) / 16, kp = blocks * 16, tail = kp - 16, rem = k - tail;
     for (long r = 0; r < rows; r++) {
         const float *xr = x + r * x_rs;
+        // The last block's features, zero beyond k (x may end there).
+        float xt[16];
+        for (int l = 0; l < 16; l++) xt[l] = l < rem ? xr[tail + l] : 0.0f;
         for (long o = 0; o < og; o++) {
             const float *wo = w + o * kp;
-            float p[16];
-            for (int l = 0; l < 16; l++) p[l] = (l < k ? xr[l] : 0.0f) * wo[l];
-            for (long b = 1; b < blocks; b++)
-                for (int l = 0; l < 16; l++) {
-                    const long c = 16 * b + l;
-                    p[l] = fmaf(c < k ? xr[c] : 0.0f, wo[c], p[l]);
+            gb_v4 acc[4];
+            const float *x0 = blocks == 1 ? xt : xr;
+            DK_UNROLL for (int v = 0; v < 4; v++) acc[v] = gb_v4_load(x0 + 4 * v) * gb_v4_load(wo + 4 * v);
+            if (blocks > 1) {
+                for (long c = 16; c < tail; c += 16) {
+                    DK_UNROLL for (int v = 0; v < 4; v++)
+                        acc[v] = gb_v4_fma(gb_v4_load(xr + c + 4 * v), gb_v4_load(wo + c + 4 * v), acc[v]);
                 }
+                DK_UNROLL for (int v = 0; v < 4; v++) acc[v] = gb_v4_fma(gb_v4_load(xt + 4 * v), gb_v4_load(wo + tail + 4 * v), acc[v]);
+            }
+            float p[16];
+            DK_UNROLL for (int v = 0; v < 4; v++) gb_v4_store(p + 4 * v, acc[v]);
             for (int j = 0; j < 8; j++) p[j] = p[j] + p[j + 8];
             for (int j = 0; j < 4; j++) p[j] = p[j] + p[j + 4];
             for (int j = 0; j < 2; j++) p[j] = p[j] + p[j + 2];
@@ -81,7 +68,7 @@ static void narrow_generic(long rows, long k, long og, const float *x, long x_rs
 }
 
 #if DK_X86
-#define DK_AVX512 __attribute__((target("avx512f")))
+#define DK_AVX512 GB_AVX512
 
 DK_INLINE __mmask16 dk_mask(long w) {
     return w >= 16 ? (__mmask16)0xFFFF : w <= 0 ? (__mmask16)0 : (__mmask16)((1u << w) - 1u);
@@ -261,9 +248,134 @@ DK_AVX512 static void narrow512(long rows, long k, long og, const float *x, long
 }
 #endif
 
+#if DK_X86
+// ---- AVX2 + FMA: one (row, output) pair's 16 lanes are two ymm, lo = lanes 0–7, hi = 8–15. ----
+//
+// Eight pairs, taken in row-major (row, output) order, share one reduction: per pair
+// s = lo + hi (the tree's (j, j+8) step), then 8 × 8 sums are transposed and reduced by
+// (j, j+4), (j, j+2), (j, j+1) into one vector whose lane q is pair q. With y_rs = og the pairs
+// are consecutive floats of y, so the 8 results go out in one store. Registers: 8 sums, 2
+// accumulators, 2 features and the weights streamed from L1.
+
+GB_AVX2 DK_INLINE __m256i dk256_mask(long n) {
+    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < 0 ? 0 : n > 8 ? 8 : n)), idx);
+}
+
+// Σ_blocks x_block ⊙ w_block for one pair, lanes folded (j, j+8): 8 lanes.
+GB_AVX2 DK_INLINE __m256 dk256_pair(const float *xi, const float *wo, long blocks, __m256i last_lo, __m256i last_hi) {
+    const long tail = 16 * (blocks - 1);
+    __m256 lo, hi;
+    if (blocks == 1) {
+        lo = _mm256_mul_ps(_mm256_maskload_ps(xi, last_lo), _mm256_loadu_ps(wo));
+        hi = _mm256_mul_ps(_mm256_maskload_ps(xi + 8, last_hi), _mm256_loadu_ps(wo + 8));
+    } else {
+        lo = _mm256_mul_ps(_mm256_loadu_ps(xi), _mm256_loadu_ps(wo));
+        hi = _mm256_mul_ps(_mm256_loadu_ps(xi + 8), _mm256_loadu_ps(wo + 8));
+        for (long c = 16; c < tail; c += 16) {
+            lo = _mm256_fmadd_ps(_mm256_loadu_ps(xi + c), _mm256_loadu_ps(wo + c), lo);
+            hi = _mm256_fmadd_ps(_mm256_loadu_ps(xi + c + 8), _mm256_loadu_ps(wo + c + 8), hi);
+        }
+        lo = _mm256_fmadd_ps(_mm256_maskload_ps(xi + tail, last_lo), _mm256_loadu_ps(wo + tail), lo);
+        hi = _mm256_fmadd_ps(_mm256_maskload_ps(xi + tail + 8, last_hi), _mm256_loadu_ps(wo + tail + 8), hi);
+    }
+    return _mm256_add_ps(lo, hi);
+}
+
+// Lane q of the result is the (j, j+4), (j, j+2), (j, j+1) tree over s[q]'s 8 lanes.
+GB_AVX2 DK_INLINE __m256 dk256_reduce8(const __m256 s[8]) {
+    __m256 t[4], u[2];
+    DK_UNROLL for (int j = 0; j < 4; j++)  // [row 2j: 4 sums | row 2j+1: 4 sums]
+        t[j] = _mm256_add_ps(_mm256_permute2f128_ps(s[2 * j], s[2 * j + 1], 0x20),
+                             _mm256_permute2f128_ps(s[2 * j], s[2 * j + 1], 0x31));
+    DK_UNROLL for (int j = 0; j < 2; j++)  // [4j: 2, 4j+2: 2 | 4j+1: 2, 4j+3: 2]
+        u[j] = _mm256_add_ps(_mm256_shuffle_ps(t[2 * j], t[2 * j + 1], 0x44),
+                             _mm256_shuffle_ps(t[2 * j], t[2 * j + 1], 0xEE));
+    // [0, 2, 4, 6 | 1, 3, 5, 7]
+    const __m256 f = _mm256_add_ps(_mm256_shuffle_ps(u[0], u[1], 0x88), _mm256_shuffle_ps(u[0], u[1], 0xDD));
+    return _mm256_permutevar8x32_ps(f, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+GB_AVX2 static void narrow256(long rows, long k, long og, const float *x, long x_rs, const float *w,
+                              const float *bias, int act, float slope, float *y, long y_rs) {
+    const long blocks = (k + 15) / 16, kp = blocks * 16, rem = k - 16 * (blocks - 1);
+    const __m256i last_lo = dk256_mask(rem), last_hi = dk256_mask(rem - 8);
+    const __m256 zero = _mm256_setzero_ps(), vslope = _mm256_set1_ps(slope);
+    const long pairs = rows * og;
+    // Pair q0's output index, carried from chunk to chunk.
+    long r = 0, o = 0;
+    for (long q0 = 0; q0 < pairs; q0 += 8) {
+        const long n = DK_MIN(8, pairs - q0);
+        __m256 s[8];
+        float vb[8];
+        long rr = r, oo = o;
+        DK_UNROLL for (int l = 0; l < 8; l++) {
+            if (l < n) {
+                s[l] = dk256_pair(x + rr * x_rs, w + oo * kp, blocks, last_lo, last_hi);
+                vb[l] = bias ? bias[oo] : 0.0f;
+                if (++oo == og) oo = 0, rr++;
+            } else {
+                s[l] = zero;
+                vb[l] = 0.0f;
+            }
+        }
+        __m256 v = dk256_reduce8(s);
+        if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(vb));
+        if (act == GB_ACT_RELU) v = _mm256_max_ps(v, zero);
+        else if (act == GB_ACT_LEAKY_RELU)
+            v = _mm256_blendv_ps(_mm256_mul_ps(vslope, v), v, _mm256_cmp_ps(v, zero, _CMP_GT_OQ));
+        if (y_rs == og) {
+            if (n == 8) _mm256_storeu_ps(y + q0, v);
+            else _mm256_maskstore_ps(y + q0, dk256_mask(n), v);
+        } else {
+            float lanes[8];
+            _mm256_storeu_ps(lanes, v);
+            for (long l = 0; l < n; l++) {
+                y[r * y_rs + o] = lanes[l];
+                if (++o == og) o = 0, r++;
+            }
+            continue;
+        }
+        r = rr, o = oo;
+    }
+}
+#endif
+
+#if GB_ARM64
+// ---- NEON: a pair's 16 lanes are four q registers; the tree's first two steps are vector
+// additions, the last two scalar (3 additions per pair against k/4 FMAs). ----
+static void narrow_neon(long rows, long k, long og, const float *x, long x_rs, const float *w,
+                        const float *bias, int act, float slope, float *y, long y_rs) {
+    const long blocks = (k + 15) / 16, kp = blocks * 16, tail = kp - 16, rem = k - tail;
+    for (long r = 0; r < rows; r++) {
+        const float *xr = x + r * x_rs;
+        float xt[16];
+        for (int l = 0; l < 16; l++) xt[l] = l < rem ? xr[tail + l] : 0.0f;
+        for (long o = 0; o < og; o++) {
+            const float *wo = w + o * kp;
+            float32x4_t p[4];
+            const float *x0 = blocks == 1 ? xt : xr;
+            DK_UNROLL for (int v = 0; v < 4; v++) p[v] = vmulq_f32(vld1q_f32(x0 + 4 * v), vld1q_f32(wo + 4 * v));
+            if (blocks > 1) {
+                for (long c = 16; c < tail; c += 16) {
+                    DK_UNROLL for (int v = 0; v < 4; v++)
+                        p[v] = vfmaq_f32(p[v], vld1q_f32(xr + c + 4 * v), vld1q_f32(wo + c + 4 * v));
+                }
+                DK_UNROLL for (int v = 0; v < 4; v++)
+                    p[v] = vfmaq_f32(p[v], vld1q_f32(xt + 4 * v), vld1q_f32(wo + tail + 4 * v));
+            }
+            const float32x4_t u = vaddq_f32(vaddq_f32(p[0], p[2]), vaddq_f32(p[1], p[3]));
+            float v = (vgetq_lane_f32(u, 0) + vgetq_lane_f32(u, 2)) + (vgetq_lane_f32(u, 1) + vgetq_lane_f32(u, 3));
+            if (bias) v += bias[o];
+            y[r * y_rs + o] = dk_activate(v, act, slope);
+        }
+    }
+}
+#endif
+
 static int narrow_run(int isa, long rows, long k, long og, const float *x, long x_rs, const float *w,
                       const float *bias, int act, float slope, float *y, long y_rs) {
-    if (!dk_supported(isa)) return 0;
+    if (!gb_cpu_isa_supported(isa)) return 0;
     if (rows <= 0 || og <= 0) return 1;
     if (k <= 0) {
         for (long r = 0; r < rows; r++)
@@ -271,8 +383,18 @@ static int narrow_run(int isa, long rows, long k, long og, const float *x, long 
         return 1;
     }
 #if DK_X86
-    if (isa == DK_ISA_AVX512) {
+    if (isa == GB_ISA_AVX512) {
         narrow512(rows, k, og, x, x_rs, w, bias, act, slope, y, y_rs);
+        return 1;
+    }
+    if (isa == GB_ISA_AVX2) {
+        narrow256(rows, k, og, x, x_rs, w, bias, act, slope, y, y_rs);
+        return 1;
+    }
+#endif
+#if GB_ARM64
+    if (isa == GB_ISA_NEON) {
+        narrow_neon(rows, k, og, x, x_rs, w, bias, act, slope, y, y_rs);
         return 1;
     }
 #endif
@@ -282,8 +404,7 @@ static int narrow_run(int isa, long rows, long k, long og, const float *x, long 
 
 void gb_dense_narrow(long rows, long k, long og, const float *x, long x_rs, const float *w,
                      const float *bias, int activation, float slope, float *y, long y_rs) {
-    pthread_once(&dk_once, dk_init);
-    narrow_run(dk_best_isa, rows, k, og, x, x_rs, w, bias, activation, slope, y, y_rs);
+    narrow_run(gb_cpu_isa(), rows, k, og, x, x_rs, w, bias, activation, slope, y, y_rs);
 }
 
 int gb_dense_narrow_variant(int isa, long rows, long k, long og, const float *x, long x_rs,
@@ -296,21 +417,59 @@ int gb_dense_narrow_variant(int isa, long rows, long k, long og, const float *x,
 // Masked first layer
 // ---------------------------------------------------------------------------------------------
 
+// Portable: 4 rows × 16 outputs (four gb_v4) per tile: 16 accumulators, which fill x86-64's 16
+// xmm (the weights are reloaded) and 21 of arm64's 32 with the weights. A last partial block of
+// outputs goes through zero-padded copies. sign · w is exact.
+#define DK_GENERIC_MR 4
+
+DK_INLINE void masked_generic_tile(const int MR, long wn, const float *base, long base_rs, float sign,
+                                   const float *delta, long delta_rs, const long *cols, long n, const float *wt,
+                                   long wt_rs, int act, float slope, float *out, long out_rs) {
+    gb_v4 acc[4][4];
+    float pad[16];
+    DK_UNROLL for (int i = 0; i < MR; i++) {
+        const float *b = base + i * base_rs;
+        if (wn < 16) {
+            for (int j = 0; j < 16; j++) pad[j] = j < wn ? b[j] : 0.0f;
+            b = pad;
+        }
+        DK_UNROLL for (int v = 0; v < 4; v++) acc[i][v] = gb_v4_load(b + 4 * v);
+    }
+    const gb_v4 vsign = gb_v4_splat(sign);
+    for (long t = 0; t < n; t++) {
+        const long c = cols[t];
+        const float *w = wt + c * wt_rs;
+        if (wn < 16) {
+            for (int j = 0; j < 16; j++) pad[j] = j < wn ? w[j] : 0.0f;
+            w = pad;
+        }
+        gb_v4 wv[4];
+        DK_UNROLL for (int v = 0; v < 4; v++) wv[v] = vsign * gb_v4_load(w + 4 * v);
+        DK_UNROLL for (int i = 0; i < MR; i++) {
+            const gb_v4 d = gb_v4_splat(delta[i * delta_rs + c]);
+            DK_UNROLL for (int v = 0; v < 4; v++) acc[i][v] = gb_v4_fma(d, wv[v], acc[i][v]);
+        }
+    }
+    DK_UNROLL for (int i = 0; i < MR; i++) {
+        float lanes[16];
+        DK_UNROLL for (int v = 0; v < 4; v++) gb_v4_store(lanes + 4 * v, acc[i][v]);
+        for (long j = 0; j < wn; j++) out[i * out_rs + j] = dk_activate(lanes[j], act, slope);
+    }
+}
+
 static void masked_generic(long rows, long width, const float *base, long base_rs, float sign,
                            const float *delta, long delta_rs, const long *cols, long n,
                            const float *wt, long wt_rs, int act, float slope, float *out,
                            long out_rs) {
-    for (long r = 0; r < rows; r++) {
-        const float *br = base + r * base_rs, *d = delta + r * delta_rs;
-        float *o = out + r * out_rs;
-        for (long h = 0; h < width; h++) {
-            float acc = br[h];
-            for (long t = 0; t < n; t++) {
-                const long c = cols[t];
-                acc = fmaf(d[c], sign < 0 ? -wt[c * wt_rs + h] : wt[c * wt_rs + h], acc);
-            }
-            o[h] = dk_activate(acc, act, slope);
-        }
+    for (long h0 = 0; h0 < width; h0 += 16) {
+        const long wn = DK_MIN(16, width - h0);
+        long r0 = 0;
+        for (; r0 + DK_GENERIC_MR <= rows; r0 += DK_GENERIC_MR)
+            masked_generic_tile(DK_GENERIC_MR, wn, base + r0 * base_rs + h0, base_rs, sign, delta + r0 * delta_rs,
+                                delta_rs, cols, n, wt + h0, wt_rs, act, slope, out + r0 * out_rs + h0, out_rs);
+        for (; r0 < rows; r0++)
+            masked_generic_tile(1, wn, base + r0 * base_rs + h0, base_rs, sign, delta + r0 * delta_rs, delta_rs, cols, n,
+                                wt + h0, wt_rs, act, slope, out + r0 * out_rs + h0, out_rs);
     }
 }
 
@@ -412,15 +571,170 @@ static const dk_masked_fn masked512_table[DK_MAX_TILE + 1][DK_PANEL_VECTORS] = {
 };
 // Most rows per tile for a panel of v vectors: accumulators within 28 registers.
 static const long masked512_rows[DK_PANEL_VECTORS + 1] = {0, 14, 12, 8, 6};
+
+// ---- AVX2 + FMA: MR rows × NV ≤ 4 ymm (32 outputs per panel), MR·NV ≤ 12 accumulators; with
+// NV weight vectors and 1 broadcast at most 17 values, the weights folding into the FMAs'
+// memory operands when 16 registers run out. Same per-row order as masked512. ----
+#define DK256_MAX_TILE 12
+
+typedef struct {
+    const float *base;
+    long base_rs;
+    const float *delta;
+    long delta_rs;
+    const long *cols;
+    long n;
+    const float *wt;
+    long wt_rs;
+    float *out;
+    long out_rs;
+    long nlast;          // valid outputs in the panel's last vector (1…8)
+    int negate, act;
+    float slope;
+    long tiles;
+} dk256_tile;
+
+typedef void (*dk256_fn)(const dk256_tile *p);
+
+GB_AVX2 DK_INLINE void masked256_columns(const int MR, const int NV, const int NEGATE, const dk256_tile *p,
+                                         const float *delta, __m256i last, __m256 acc[DK256_MAX_TILE][4]) {
+    const int full = p->nlast == 8;
+    const __m256 flip = _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u));
+    const long n = p->n, wt_rs = p->wt_rs, delta_rs = p->delta_rs;
+    for (long t = 0; t < n; t++) {
+        const long c = p->cols[t];
+        const float *w = p->wt + c * wt_rs;
+        __m256 wv[4];
+        DK_UNROLL for (int v = 0; v < NV; v++) {
+            const __m256 raw = v == NV - 1 && !full ? _mm256_maskload_ps(w + 8 * v, last) : _mm256_loadu_ps(w + 8 * v);
+            wv[v] = NEGATE ? _mm256_xor_ps(raw, flip) : raw;
+        }
+        DK_UNROLL for (int i = 0; i < MR; i++) {
+            const __m256 d = _mm256_broadcast_ss(delta + i * delta_rs + c);
+            DK_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm256_fmadd_ps(d, wv[v], acc[i][v]);
+        }
+    }
+}
+
+GB_AVX2 DK_INLINE void masked256(const int MR, const int NV, const dk256_tile *p) {
+    const long base_rs = p->base_rs, delta_rs = p->delta_rs, out_rs = p->out_rs;
+    const int full = p->nlast == 8, act = p->act;
+    const __m256i last = dk256_mask(p->nlast);
+    const __m256 zero = _mm256_setzero_ps(), slope = _mm256_set1_ps(p->slope);
+    for (long tile = 0; tile < p->tiles; tile++) {
+        const float *base = p->base + tile * MR * base_rs, *delta = p->delta + tile * MR * delta_rs;
+        float *out = p->out + tile * MR * out_rs;
+        __m256 acc[DK256_MAX_TILE][4];
+        DK_UNROLL for (int i = 0; i < MR; i++) {
+            DK_UNROLL for (int v = 0; v < NV; v++)
+                acc[i][v] = v == NV - 1 && !full ? _mm256_maskload_ps(base + i * base_rs + 8 * v, last)
+                                                 : _mm256_loadu_ps(base + i * base_rs + 8 * v);
+        }
+        if (p->negate) masked256_columns(MR, NV, 1, p, delta, last, acc);
+        else masked256_columns(MR, NV, 0, p, delta, last, acc);
+        DK_UNROLL for (int i = 0; i < MR; i++) {
+            DK_UNROLL for (int v = 0; v < NV; v++) {
+                __m256 y = acc[i][v];
+                if (act == GB_ACT_RELU) y = _mm256_max_ps(y, zero);
+                else if (act == GB_ACT_LEAKY_RELU)
+                    y = _mm256_blendv_ps(_mm256_mul_ps(slope, y), y, _mm256_cmp_ps(y, zero, _CMP_GT_OQ));
+                if (v == NV - 1 && !full) _mm256_maskstore_ps(out + i * out_rs + 8 * v, last, y);
+                else _mm256_storeu_ps(out + i * out_rs + 8 * v, y);
+            }
+        }
+    }
+}
+
+#define MASKED256_FN(MR)                                                                             \
+    GB_AVX2 static void masked256_##MR##_1(const dk256_tile *p) { masked256(MR, 1, p); }            \
+    GB_AVX2 static void masked256_##MR##_2(const dk256_tile *p) { masked256(MR, 2, p); }            \
+    GB_AVX2 static void masked256_##MR##_3(const dk256_tile *p) { masked256(MR, 3, p); }            \
+    GB_AVX2 static void masked256_##MR##_4(const dk256_tile *p) { masked256(MR, 4, p); }
+MASKED256_FN(1) MASKED256_FN(2) MASKED256_FN(3) MASKED256_FN(4) MASKED256_FN(5) MASKED256_FN(6)
+MASKED256_FN(7) MASKED256_FN(8) MASKED256_FN(9) MASKED256_FN(10) MASKED256_FN(11) MASKED256_FN(12)
+
+#define MASKED256_ROW(MR) {masked256_##MR##_1, masked256_##MR##_2, masked256_##MR##_3, masked256_##MR##_4}
+// [rows][vectors − 1]; entries beyond a panel's register budget are never called.
+static const dk256_fn masked256_table[DK256_MAX_TILE + 1][4] = {
+    {NULL, NULL, NULL, NULL}, MASKED256_ROW(1), MASKED256_ROW(2), MASKED256_ROW(3), MASKED256_ROW(4),
+    MASKED256_ROW(5), MASKED256_ROW(6), MASKED256_ROW(7), MASKED256_ROW(8), MASKED256_ROW(9),
+    MASKED256_ROW(10), MASKED256_ROW(11), MASKED256_ROW(12),
+};
+static const long masked256_rows[5] = {0, 12, 6, 4, 3};
+#endif
+
+#if GB_ARM64
+// ---- NEON: MR ≤ 6 rows × 4 q registers (16 outputs) = 24 accumulators + 4 weights + 1
+// broadcast. A partial last block of outputs goes through zero-padded copies. ----
+#define DKNEON_TILE 6
+
+DK_INLINE void masked_neon_tile(const int MR, long wn, const float *base, long base_rs, int negate, const float *delta,
+                                long delta_rs, const long *cols, long n, const float *wt, long wt_rs, int act,
+                                float slope, float *out, long out_rs) {
+    float32x4_t acc[DKNEON_TILE][4];
+    float pad[16];
+    DK_UNROLL for (int i = 0; i < MR; i++) {
+        const float *b = base + i * base_rs;
+        if (wn < 16) {
+            for (int j = 0; j < 16; j++) pad[j] = j < wn ? b[j] : 0.0f;
+            b = pad;
+        }
+        DK_UNROLL for (int v = 0; v < 4; v++) acc[i][v] = vld1q_f32(b + 4 * v);
+    }
+    for (long t = 0; t < n; t++) {
+        const long c = cols[t];
+        const float *w = wt + c * wt_rs;
+        if (wn < 16) {
+            for (int j = 0; j < 16; j++) pad[j] = j < wn ? w[j] : 0.0f;
+            w = pad;
+        }
+        float32x4_t wv[4];
+        DK_UNROLL for (int v = 0; v < 4; v++) wv[v] = negate ? vnegq_f32(vld1q_f32(w + 4 * v)) : vld1q_f32(w + 4 * v);
+        DK_UNROLL for (int i = 0; i < MR; i++) {
+            const float32x4_t d = vld1q_dup_f32(delta + i * delta_rs + c);
+            DK_UNROLL for (int v = 0; v < 4; v++) acc[i][v] = vfmaq_f32(acc[i][v], d, wv[v]);
+        }
+    }
+    const float32x4_t zero = vdupq_n_f32(0.0f), vslope = vdupq_n_f32(slope);
+    DK_UNROLL for (int i = 0; i < MR; i++) {
+        float lanes[16];
+        DK_UNROLL for (int v = 0; v < 4; v++) {
+            float32x4_t y = acc[i][v];
+            const uint32x4_t positive = vcgtq_f32(y, zero);
+            if (act == GB_ACT_RELU) y = vbslq_f32(positive, y, zero);
+            else if (act == GB_ACT_LEAKY_RELU) y = vbslq_f32(positive, y, vmulq_f32(vslope, y));
+            if (wn == 16) vst1q_f32(out + i * out_rs + 4 * v, y);
+            else vst1q_f32(lanes + 4 * v, y);
+        }
+        if (wn < 16)
+            for (long j = 0; j < wn; j++) out[i * out_rs + j] = lanes[j];
+    }
+}
+
+static void masked_neon(long rows, long width, const float *base, long base_rs, float sign, const float *delta,
+                        long delta_rs, const long *cols, long n, const float *wt, long wt_rs, int act, float slope,
+                        float *out, long out_rs) {
+    const int negate = sign < 0;
+    for (long h0 = 0; h0 < width; h0 += 16) {
+        const long wn = DK_MIN(16, width - h0);
+        long r0 = 0;
+        for (; r0 + DKNEON_TILE <= rows; r0 += DKNEON_TILE)
+            masked_neon_tile(DKNEON_TILE, wn, base + r0 * base_rs + h0, base_rs, negate, delta + r0 * delta_rs, delta_rs,
+                             cols, n, wt + h0, wt_rs, act, slope, out + r0 * out_rs + h0, out_rs);
+        for (; r0 < rows; r0++)
+            masked_neon_tile(1, wn, base + r0 * base_rs + h0, base_rs, negate, delta + r0 * delta_rs, delta_rs, cols, n,
+                             wt + h0, wt_rs, act, slope, out + r0 * out_rs + h0, out_rs);
+    }
+}
 #endif
 
 static int masked_run(int isa, long rows, long width, const float *base, long base_rs, float sign,
                       const float *delta, long delta_rs, const long *cols, long n, const float *wt,
                       long wt_rs, int act, float slope, float *out, long out_rs) {
-    if (!dk_supported(isa)) return 0;
+    if (!gb_cpu_isa_supported(isa)) return 0;
     if (rows <= 0 || width <= 0) return 1;
 #if DK_X86
-    if (isa == DK_ISA_AVX512) {
+    if (isa == GB_ISA_AVX512) {
         dk_masked_tile p;
         p.base_rs = base_rs, p.delta_rs = delta_rs, p.cols = cols, p.n = n, p.wt_rs = wt_rs;
         p.out_rs = out_rs, p.negate = sign < 0, p.act = act, p.slope = slope;
@@ -445,6 +759,35 @@ static int masked_run(int isa, long rows, long width, const float *base, long ba
         }
         return 1;
     }
+    if (isa == GB_ISA_AVX2) {
+        dk256_tile p;
+        p.base_rs = base_rs, p.delta_rs = delta_rs, p.cols = cols, p.n = n, p.wt_rs = wt_rs;
+        p.out_rs = out_rs, p.negate = sign < 0, p.act = act, p.slope = slope;
+        for (long h0 = 0; h0 < width; h0 += 32) {
+            const long left = width - h0, nv = DK_MIN(4, (left + 7) / 8);
+            p.nlast = left - 8 * (nv - 1) > 8 ? 8 : left - 8 * (nv - 1);
+            p.wt = wt + h0;
+            const long max_tile = masked256_rows[nv];
+            const long tiles = (rows + max_tile - 1) / max_tile;
+            const long narrow = rows / tiles, wide = rows - narrow * tiles;
+            p.base = base + h0, p.delta = delta, p.out = out + h0;
+            if (wide > 0) {
+                p.tiles = wide;
+                masked256_table[narrow + 1][nv - 1](&p);
+                const long r0 = wide * (narrow + 1);
+                p.base = base + r0 * base_rs + h0, p.delta = delta + r0 * delta_rs, p.out = out + r0 * out_rs + h0;
+            }
+            p.tiles = tiles - wide;
+            if (p.tiles > 0) masked256_table[narrow][nv - 1](&p);
+        }
+        return 1;
+    }
+#endif
+#if GB_ARM64
+    if (isa == GB_ISA_NEON) {
+        masked_neon(rows, width, base, base_rs, sign, delta, delta_rs, cols, n, wt, wt_rs, act, slope, out, out_rs);
+        return 1;
+    }
 #endif
     masked_generic(rows, width, base, base_rs, sign, delta, delta_rs, cols, n, wt, wt_rs, act, slope, out, out_rs);
     return 1;
@@ -453,8 +796,7 @@ static int masked_run(int isa, long rows, long width, const float *base, long ba
 void gb_masked_dense(long rows, long width, const float *base, long base_rs, float sign,
                      const float *delta, long delta_rs, const long *cols, long n, const float *wt,
                      long wt_rs, int activation, float slope, float *out, long out_rs) {
-    pthread_once(&dk_once, dk_init);
-    masked_run(dk_best_isa, rows, width, base, base_rs, sign, delta, delta_rs, cols, n, wt, wt_rs, activation,
+    masked_run(gb_cpu_isa(), rows, width, base, base_rs, sign, delta, delta_rs, cols, n, wt, wt_rs, activation,
                slope, out, out_rs);
 }
 
@@ -470,7 +812,7 @@ void gb_masked_dense_coalitions(long first, long rows, long k, const long *start
                                 const long *cols, long width, const float *u, const float *v, long hp,
                                 const float *delta, long delta_rs, const float *wt, long wt_rs, int activation,
                                 float slope, float *out, long out_rs) {
-    pthread_once(&dk_once, dk_init);
+    const int isa = gb_cpu_isa();
     if (rows <= 0 || k <= 0) return;
     long s = first;
     const long end = first + rows;
@@ -481,10 +823,10 @@ void gb_masked_dense_coalitions(long first, long rows, long k, const long *start
         const long n = starts[i + 1] - starts[i];
         float *dst = out + (s - first) * out_rs;
         if (absent[i]) {
-            masked_run(dk_best_isa, count, width, v, 0, -1.0f, delta + b * delta_rs, delta_rs, list, n, wt, wt_rs,
+            masked_run(isa, count, width, v, 0, -1.0f, delta + b * delta_rs, delta_rs, list, n, wt, wt_rs,
                        activation, slope, dst, out_rs);
         } else {
-            masked_run(dk_best_isa, count, width, u + b * hp, hp, 1.0f, delta + b * delta_rs, delta_rs, list, n, wt,
+            masked_run(isa, count, width, u + b * hp, hp, 1.0f, delta + b * delta_rs, delta_rs, list, n, wt,
                        wt_rs, activation, slope, dst, out_rs);
         }
         s += count;

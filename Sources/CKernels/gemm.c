@@ -23,26 +23,15 @@
 // or thread region it lands in (partial tiles use masked loads/stores of the same lanes, zero
 // padding adds exact zeros). Results therefore do not depend on how C is split over threads.
 
-#include "CKernels.h"
+#include "gb_dispatch.h"
 
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#define GB_X86 1
-#include <immintrin.h>
-#else
-#define GB_X86 0
-#endif
-
 #define GB_MIN(x, y) ((x) < (y) ? (x) : (y))
 #define GB_MAX(x, y) ((x) > (y) ? (x) : (y))
-
-// Register tiles live in arrays indexed by constant loops; they only become registers when those
-// loops are fully unrolled, which -O2 (SwiftPM's release level) does not always do on its own.
-#define GB_UNROLL _Pragma("clang loop unroll(full)")
 
 // Micro-kernel: C[0..<mr][0..<nr] = alpha · Σ_p A(i, p) · Bp[p][j] + beta · C, where Bp is one
 // packed micro-panel and beta == 0 means C is not read. Rows mr..<MR of A must be readable (the
@@ -69,9 +58,6 @@ typedef struct {
 } gb_arch;
 
 #if GB_X86
-#define GB_AVX512 __attribute__((target("avx512f")))
-#define GB_AVX2 __attribute__((target("avx2,fma")))
-#define GB_INLINE static inline __attribute__((always_inline))
 
 // ---------------------------------------------------------------------------------------------
 // AVX-512: 12 × 32 tile. 24 zmm accumulators + 2 B vectors + 1 broadcast = 27 of 32 registers.
@@ -365,39 +351,31 @@ static void pack_bg(long kc, long nc, const float *b, long ldb, int trans, float
 //        bound keeps per-thread scratch ≤ 4.3 MiB.
 // The AVX2 and portable blocks are scaled to their smaller tiles. Measured on the reference
 // machine, KC 256–512 and MC 144–384 were all within noise of each other.
-enum { GB_ISA_GENERIC = 0, GB_ISA_AVX2 = 1, GB_ISA_AVX512 = 2, GB_ISA_COUNT = 3 };
+// Kernel families by gb_cpu.h path (GB_ISA_GENERIC, GB_ISA_AVX2, GB_ISA_AVX512); arm64's NEON
+// path runs the portable kernel, which the compiler vectorises to NEON.
+#define GB_GEMM_FAMILIES 3
 
-static gb_arch gb_archs[GB_ISA_COUNT];
-static int gb_supported[GB_ISA_COUNT];
-static int gb_best;
+static gb_arch gb_archs[GB_GEMM_FAMILIES];
 static pthread_once_t gb_arch_once = PTHREAD_ONCE_INIT;
 
 static void gb_arch_init(void) {
     gb_archs[GB_ISA_GENERIC] = (gb_arch){"generic", KG_MR, KG_NR, 128, 256, 1024,
                                          kg_rows, kg_cols, NULL, NULL, pack_bg};
-    gb_supported[GB_ISA_GENERIC] = 1;
-    gb_best = GB_ISA_GENERIC;
+    gb_archs[GB_ISA_AVX2] = gb_archs[GB_ISA_AVX512] = gb_archs[GB_ISA_GENERIC];
 #if GB_X86
     gb_archs[GB_ISA_AVX2] = (gb_arch){"avx2+fma", 6, 16, 144, 256, 2048,
                                       k256_rows, k256_cols, NULL, NULL, pack_b256};
     gb_archs[GB_ISA_AVX512] = (gb_arch){"avx512f", 12, 32, 240, 256, 4096,
                                         k512_rows, k512_cols, k512_rows_half, k512_cols_half, pack_b512};
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        gb_supported[GB_ISA_AVX2] = 1;
-        gb_best = GB_ISA_AVX2;
-    }
-    if (__builtin_cpu_supports("avx512f")) {
-        gb_supported[GB_ISA_AVX512] = 1;
-        gb_best = GB_ISA_AVX512;
-    }
 #endif
 }
 
-static const gb_arch *gb_arch_get(void) {
+static const gb_arch *gb_arch_for(int isa) {
     pthread_once(&gb_arch_once, gb_arch_init);
-    return &gb_archs[gb_best];
+    return &gb_archs[isa == GB_ISA_AVX2 || isa == GB_ISA_AVX512 ? isa : GB_ISA_GENERIC];
 }
+
+static const gb_arch *gb_arch_get(void) { return gb_arch_for(gb_cpu_isa()); }
 
 void gb_sgemm_tile(long *mr, long *nr) {
     const gb_arch *g = gb_arch_get();
@@ -564,9 +542,8 @@ void gb_sgemm(int trans_a, int trans_b, long k, float alpha, const float *a, lon
 int gb_sgemm_variant(int isa, long mc, long kc, long nc, int trans_a, int trans_b, long m, long n,
                      long k, float alpha, const float *a, long lda, const float *b, long ldb,
                      float beta, float *c, long ldc) {
-    gb_arch_get();
-    if (isa < 0 || isa >= GB_ISA_COUNT || !gb_supported[isa]) return 0;
-    gb_arch g = gb_archs[isa];
+    if (isa < 0 || isa >= GB_GEMM_FAMILIES || !gb_cpu_isa_supported(isa)) return 0;
+    gb_arch g = *gb_arch_for(isa);
     if (mc > 0) g.mc = GB_MAX(1, mc / g.mr) * g.mr;
     if (kc > 0) g.kc = kc;
     if (nc > 0) g.nc = GB_MAX(1, nc / g.nr) * g.nr;

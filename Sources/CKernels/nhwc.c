@@ -1,18 +1,10 @@
 // Channels-last loops around the direct convolution (see include/gb_conv.h).
 //
-// Each inner loop runs over the contiguous channels of one pixel, so target_clones compiles it
-// to 16-wide AVX-512 (8-wide AVX2, 4-wide SSE) with no gathers — the reason InferencePlan keeps
-// spatial activations channels-last. Window bounds are hoisted out of the channel loops.
+// Each inner loop runs over the contiguous channels of one pixel, so GB_MULTIVERSION
+// (gb_dispatch.h) compiles it to 16-wide AVX-512, 8-wide AVX2 and 4-wide SSE2 or NEON with no
+// gathers — the reason InferencePlan keeps spatial activations channels-last. Window bounds are hoisted out of the channel loops.
 
-#include "CKernels.h"
-
-#include <math.h>
-
-#if defined(__x86_64__) && defined(__clang__)
-#define NH_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
-#else
-#define NH_CLONES
-#endif
+#include "gb_dispatch.h"
 
 // The kernel offsets i with 0 ≤ start + i·d < extent, as [lo, hi).
 static inline void nh_span(long start, long d, long k, long extent, long *lo, long *hi) {
@@ -46,7 +38,7 @@ static inline void nh_window_max(const float *in, long in_rs, long in_cs, long y
     for (long l = 0; l < width; l++) dst[ch + l] = m[l];
 }
 
-NH_CLONES void gb_maxpool_nhwc(const float *in, long h, long w, long c, long in_rs, long in_cs,
+GB_INLINE void gb_maxpool_nhwc_impl(const float *in, long h, long w, long c, long in_rs, long in_cs,
                                float *out, long ho, long wo, long out_rs, long out_cs, long kh,
                                long kw, long sh, long sw, long ph, long pw, long dh, long dw) {
     for (long oy = 0; oy < ho; oy++) {
@@ -76,8 +68,9 @@ NH_CLONES void gb_maxpool_nhwc(const float *in, long h, long w, long c, long in_
         }
     }
 }
+GB_MULTIVERSION(void, gb_maxpool_nhwc, (const float *in, long h, long w, long c, long in_rs, long in_cs, float *out, long ho, long wo, long out_rs, long out_cs, long kh, long kw, long sh, long sw, long ph, long pw, long dh, long dw), (in, h, w, c, in_rs, in_cs, out, ho, wo, out_rs, out_cs, kh, kw, sh, sw, ph, pw, dh, dw))
 
-NH_CLONES void gb_avgpool_nhwc(const float *in, long h, long w, long c, long in_rs, long in_cs,
+GB_INLINE void gb_avgpool_nhwc_impl(const float *in, long h, long w, long c, long in_rs, long in_cs,
                                float *out, long ho, long wo, long out_rs, long out_cs, long kh,
                                long kw, long sh, long sw, long ph, long pw, int count_include_pad) {
     for (long oy = 0; oy < ho; oy++) {
@@ -100,8 +93,9 @@ NH_CLONES void gb_avgpool_nhwc(const float *in, long h, long w, long c, long in_
         }
     }
 }
+GB_MULTIVERSION(void, gb_avgpool_nhwc, (const float *in, long h, long w, long c, long in_rs, long in_cs, float *out, long ho, long wo, long out_rs, long out_cs, long kh, long kw, long sh, long sw, long ph, long pw, int count_include_pad), (in, h, w, c, in_rs, in_cs, out, ho, wo, out_rs, out_cs, kh, kw, sh, sw, ph, pw, count_include_pad))
 
-NH_CLONES void gb_channel_mean_nhwc(const float *in, long h, long w, long c, long in_rs,
+GB_INLINE void gb_channel_mean_nhwc_impl(const float *in, long h, long w, long c, long in_rs,
                                     long in_cs, float *out) {
     float *restrict dst = out;
     for (long ch = 0; ch < c; ch++) dst[ch] = 0.0f;
@@ -114,8 +108,9 @@ NH_CLONES void gb_channel_mean_nhwc(const float *in, long h, long w, long c, lon
     const float n = (float)(h * w);
     for (long ch = 0; ch < c; ch++) dst[ch] /= n;
 }
+GB_MULTIVERSION(void, gb_channel_mean_nhwc, (const float *in, long h, long w, long c, long in_rs, long in_cs, float *out), (in, h, w, c, in_rs, in_cs, out))
 
-NH_CLONES void gb_channel_affine_nhwc(const float *in, long h, long w, long c, long in_rs,
+GB_INLINE void gb_channel_affine_nhwc_impl(const float *in, long h, long w, long c, long in_rs,
                                       long in_cs, const float *scale, const float *shift,
                                       float *out, long out_rs, long out_cs) {
     for (long y = 0; y < h; y++) {
@@ -126,8 +121,9 @@ NH_CLONES void gb_channel_affine_nhwc(const float *in, long h, long w, long c, l
         }
     }
 }
+GB_MULTIVERSION(void, gb_channel_affine_nhwc, (const float *in, long h, long w, long c, long in_rs, long in_cs, const float *scale, const float *shift, float *out, long out_rs, long out_cs), (in, h, w, c, in_rs, in_cs, scale, shift, out, out_rs, out_cs))
 
-NH_CLONES void gb_nchw_to_nhwc(const float *in, long c, long h, long w, float *out, long out_rs,
+GB_INLINE void gb_nchw_to_nhwc_impl(const float *in, long c, long h, long w, float *out, long out_rs,
                                long out_cs) {
     if (c == 1) {
         for (long y = 0; y < h; y++) {
@@ -145,8 +141,9 @@ NH_CLONES void gb_nchw_to_nhwc(const float *in, long c, long h, long w, float *o
         }
     }
 }
+GB_MULTIVERSION(void, gb_nchw_to_nhwc, (const float *in, long c, long h, long w, float *out, long out_rs, long out_cs), (in, c, h, w, out, out_rs, out_cs))
 
-NH_CLONES void gb_nhwc_to_nchw(const float *in, long c, long h, long w, long in_rs, long in_cs,
+GB_INLINE void gb_nhwc_to_nchw_impl(const float *in, long c, long h, long w, long in_rs, long in_cs,
                                float *out) {
     for (long y = 0; y < h; y++) {
         for (long x = 0; x < w; x++) {
@@ -156,3 +153,4 @@ NH_CLONES void gb_nhwc_to_nchw(const float *in, long c, long h, long w, long in_
         }
     }
 }
+GB_MULTIVERSION(void, gb_nhwc_to_nchw, (const float *in, long c, long h, long w, long in_rs, long in_cs, float *out), (in, c, h, w, in_rs, in_cs, out))

@@ -1,22 +1,14 @@
 // Vectorised transcendental loops (see include/gb_pointwise.h).
 //
-// Every function is a plain loop over branch-free scalar code: target_clones compiles it once
-// per instruction set and the loop vectoriser turns the selects into blends, so one source gives
-// 16-wide AVX-512, 8-wide AVX2 and 4-wide SSE versions. Bit patterns move through memcpy, which
+// Every function is a plain loop over branch-free scalar code: GB_MULTIVERSION (gb_dispatch.h)
+// compiles it once per path and the loop vectoriser turns the selects into blends, so one source
+// gives 16-wide AVX-512, 8-wide AVX2 and 4-wide SSE2 (x86-64) or NEON (arm64) versions. Bit patterns move through memcpy, which
 // the compiler lowers to register moves.
 
-#include "CKernels.h"
+#include "gb_dispatch.h"
 
-#include <math.h>
 #include <stdint.h>
 #include <string.h>
-
-#if defined(__x86_64__) && defined(__clang__)
-#define GB_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
-#else
-#define GB_CLONES
-#endif
-#define GB_INLINE static inline __attribute__((always_inline))
 
 GB_INLINE float gb_from_bits(int32_t i) { float f; memcpy(&f, &i, sizeof f); return f; }
 GB_INLINE int32_t gb_to_bits(float f) { int32_t i; memcpy(&i, &f, sizeof i); return i; }
@@ -93,11 +85,12 @@ GB_INLINE float gb_combine(float lanes[16]) {
     return lanes[0];
 }
 
-GB_CLONES void gb_exp(const float *restrict x, float *restrict y, long n) {
+GB_INLINE void gb_exp_impl(const float *restrict x, float *restrict y, long n) {
     for (long i = 0; i < n; i++) y[i] = gb_exp1(x[i]);
 }
+GB_MULTIVERSION(void, gb_exp, (const float *restrict x, float *restrict y, long n), (x, y, n))
 
-GB_CLONES float gb_exp_shifted_sum(const float *restrict x, float shift, float *restrict y, long n) {
+GB_INLINE float gb_exp_shifted_sum_impl(const float *restrict x, float shift, float *restrict y, long n) {
     float lanes[16] = {0};
     long i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -114,8 +107,9 @@ GB_CLONES float gb_exp_shifted_sum(const float *restrict x, float shift, float *
     }
     return gb_combine(lanes) + tail;
 }
+GB_MULTIVERSION(float, gb_exp_shifted_sum, (const float *restrict x, float shift, float *restrict y, long n), (x, shift, y, n))
 
-GB_CLONES float gb_max(const float *restrict x, long n) {
+GB_INLINE float gb_max_impl(const float *restrict x, long n) {
     float lanes[16];
     for (int l = 0; l < 16; l++) lanes[l] = -INFINITY;
     long i = 0;
@@ -127,8 +121,9 @@ GB_CLONES float gb_max(const float *restrict x, long n) {
     for (; i < n; i++) m = x[i] > m ? x[i] : m;
     return m;
 }
+GB_MULTIVERSION(float, gb_max, (const float *restrict x, long n), (x, n))
 
-GB_CLONES float gb_sum(const float *restrict x, long n) {
+GB_INLINE float gb_sum_impl(const float *restrict x, long n) {
     float lanes[16] = {0};
     long i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -138,8 +133,9 @@ GB_CLONES float gb_sum(const float *restrict x, long n) {
     for (; i < n; i++) tail += x[i];
     return gb_combine(lanes) + tail;
 }
+GB_MULTIVERSION(float, gb_sum, (const float *restrict x, long n), (x, n))
 
-GB_CLONES float gb_dot(const float *restrict a, const float *restrict b, long n) {
+GB_INLINE float gb_dot_impl(const float *restrict a, const float *restrict b, long n) {
     float lanes[16] = {0};
     long i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -149,24 +145,28 @@ GB_CLONES float gb_dot(const float *restrict a, const float *restrict b, long n)
     for (; i < n; i++) tail += a[i] * b[i];
     return gb_combine(lanes) + tail;
 }
+GB_MULTIVERSION(float, gb_dot, (const float *restrict a, const float *restrict b, long n), (a, b, n))
 
-GB_CLONES void gb_sigmoid(const float *restrict x, float *restrict y, long n) {
+GB_INLINE void gb_sigmoid_impl(const float *restrict x, float *restrict y, long n) {
     for (long i = 0; i < n; i++) y[i] = gb_sigmoid1(x[i]);
 }
+GB_MULTIVERSION(void, gb_sigmoid, (const float *restrict x, float *restrict y, long n), (x, y, n))
 
-GB_CLONES void gb_tanh(const float *restrict x, float *restrict y, long n) {
+GB_INLINE void gb_tanh_impl(const float *restrict x, float *restrict y, long n) {
     for (long i = 0; i < n; i++) y[i] = gb_tanh1(x[i]);
 }
+GB_MULTIVERSION(void, gb_tanh, (const float *restrict x, float *restrict y, long n), (x, y, n))
 
-GB_CLONES void gb_gelu(const float *restrict x, float *restrict y, long n, int tanh_form) {
+GB_INLINE void gb_gelu_impl(const float *restrict x, float *restrict y, long n, int tanh_form) {
     if (tanh_form) {
         for (long i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + gb_tanh1(gb_gelu_tanh_inner(x[i])));
     } else {
         for (long i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + gb_erf1(x[i] * GB_INV_SQRT2));
     }
 }
+GB_MULTIVERSION(void, gb_gelu, (const float *restrict x, float *restrict y, long n, int tanh_form), (x, y, n, tanh_form))
 
-GB_CLONES void gb_gelu_backward(const float *restrict g, const float *restrict x, float *restrict dx, long n,
+GB_INLINE void gb_gelu_backward_impl(const float *restrict g, const float *restrict x, float *restrict dx, long n,
                                 int tanh_form) {
     if (tanh_form) {
         for (long i = 0; i < n; i++) {
@@ -183,10 +183,11 @@ GB_CLONES void gb_gelu_backward(const float *restrict g, const float *restrict x
         }
     }
 }
+GB_MULTIVERSION(void, gb_gelu_backward, (const float *restrict g, const float *restrict x, float *restrict dx, long n, int tanh_form), (g, x, dx, n, tanh_form))
 
 // ---- Row-wise helpers for batched model outputs ----------------------------------------------
 
-GB_CLONES int gb_all_finite(const float *x, long n) {
+GB_INLINE int gb_all_finite_impl(const float *x, long n) {
     // Integer test of the exponent bits: an OR-reduction the vectoriser handles (a float sum
     // would need reassociation it may not do).
     uint32_t bad = 0;
@@ -197,8 +198,9 @@ GB_CLONES int gb_all_finite(const float *x, long n) {
     }
     return bad == 0;
 }
+GB_MULTIVERSION(int, gb_all_finite, (const float *x, long n), (x, n))
 
-GB_CLONES void gb_softmax_rows(float *x, long rows, long width) {
+GB_INLINE void gb_softmax_rows_impl(float *x, long rows, long width) {
     if (width == 2) {
         // The binary case: the larger logit's exp(0) is exactly 1, so one exp per row gives the
         // general loop's bits (exp(a − m), exp(b − m), their sum, the quotients).
@@ -224,6 +226,7 @@ GB_CLONES void gb_softmax_rows(float *x, long rows, long width) {
         for (long j = 0; j < width; j++) row[j] /= s;
     }
 }
+GB_MULTIVERSION(void, gb_softmax_rows, (float *x, long rows, long width), (x, rows, width))
 
 // Products are rounded before they are added (no FMA contraction), so the sums are the same on
 // every instruction set and equal to `sum += w * Double(y)` written out in Swift. Several groups
@@ -254,7 +257,7 @@ GB_INLINE void gb_group_sums_block(const int O, const float *y, long gn, long k,
         for (long j = 0; j < width; j++) out[t * width + j] = acc[t * width + j];
 }
 
-void gb_weighted_group_sums(const float *y, long groups, long k, long o, const double *w, double *out) {
+GB_INLINE void gb_weighted_group_sums_impl(const float *y, long groups, long k, long o, const double *w, double *out) {
 #pragma STDC FP_CONTRACT OFF
     if (o > GB_SUM_WIDTH) {
         for (long g = 0; g < groups; g++)
@@ -276,3 +279,4 @@ void gb_weighted_group_sums(const float *y, long groups, long k, long o, const d
         }
     }
 }
+GB_MULTIVERSION(void, gb_weighted_group_sums, (const float *y, long groups, long k, long o, const double *w, double *out), (y, groups, k, o, w, out))

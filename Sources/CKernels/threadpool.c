@@ -48,6 +48,7 @@ typedef struct {
     void (*_Atomic fn)(void *, long);
     void *_Atomic ctx;
     _Atomic long base;          // task t of the state word is the caller's task base + t
+    _Atomic int isa;            // the caller's forced kernel path (gb_cpu_force_isa), -1 for none
     _Atomic int sleepers;
     pthread_mutex_t lock;       // guards sleeping/waking and worker creation
     pthread_cond_t wake;
@@ -77,12 +78,17 @@ static void gb_pool_work(uint32_t gen) {
     void (*fn)(void *, long) = atomic_load_explicit(&pool.fn, memory_order_acquire);
     void *ctx = atomic_load_explicit(&pool.ctx, memory_order_acquire);
     const long base = atomic_load_explicit(&pool.base, memory_order_acquire);
+    const int isa = atomic_load_explicit(&pool.isa, memory_order_acquire);
     uint64_t s = atomic_load_explicit(&pool.state, memory_order_acquire);
     for (;;) {
         if (gb_gen(s) != gen || gb_next(s) >= gb_tasks(s)) return;
         if (atomic_compare_exchange_weak_explicit(&pool.state, &s, s + 1, memory_order_acq_rel,
                                                   memory_order_acquire)) {
+            // Tasks run on the path their caller runs (a test's forced path included).
+            const int own = gb_cpu_forced_isa();
+            if (own != isa) gb_cpu_force_isa(isa);
             fn(ctx, base + gb_next(s));
+            if (own != isa) gb_cpu_force_isa(own);
             atomic_fetch_add_explicit(&pool.done, 1, memory_order_release);
             s = atomic_load_explicit(&pool.state, memory_order_acquire);
         }
@@ -178,6 +184,7 @@ void gb_parallel_for(long tasks, long threads, void (*fn)(void *ctx, long task),
         atomic_store_explicit(&pool.fn, fn, memory_order_relaxed);
         atomic_store_explicit(&pool.ctx, ctx, memory_order_relaxed);
         atomic_store_explicit(&pool.base, base, memory_order_relaxed);
+        atomic_store_explicit(&pool.isa, gb_cpu_forced_isa(), memory_order_relaxed);
         atomic_store_explicit(&pool.done, 0, memory_order_relaxed);
         const uint32_t gen = (gb_gen(atomic_load(&pool.state)) + 1) & 0xFFFFFF;
         // seq_cst publish, ordered before the sleepers load (see gb_pool_main).

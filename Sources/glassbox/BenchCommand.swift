@@ -14,7 +14,10 @@ struct BenchCommand: ParsableCommand {
             keep-rectangle per image) against the plain plan, interleaved. The ReX figures first train the
             plain conv net for one epoch on the bundled Fashion-MNIST sample, then time responsibility
             maps (20 iterations) of 8 test images (--skip-rex leaves them out).
+            The kernel path (avx512, avx2, neon, generic) is the best this CPU runs unless GLASSBOX_ISA names
+            another; it is printed with the figures.
             Example: glassbox bench --json
+            Example: GLASSBOX_ISA=generic glassbox bench --inference-only
             Example: glassbox bench --inference-only --repeats 7
             """
     )
@@ -31,6 +34,8 @@ struct BenchCommand: ParsableCommand {
 
     struct Figures: Codable {
         var threads: Int
+        /// The C kernels' instruction-set path (KernelPath: avx512, avx2, neon, generic).
+        var kernel_path: String
         var gemm_gflops_256: Double?
         var gemm_gflops_512: Double?
         var gemm_gflops_1024: Double?
@@ -76,6 +81,7 @@ struct BenchCommand: ParsableCommand {
             }
             let figures = Figures(
                 threads: threads,
+                kernel_path: KernelPath.active.rawValue,
                 gemm_gflops_256: training ? Benchmarks.gemmGFLOPs(n: 256, repeats: repeats) : nil,
                 gemm_gflops_512: training ? Benchmarks.gemmGFLOPs(n: 512, repeats: repeats) : nil,
                 gemm_gflops_1024: training ? Benchmarks.gemmGFLOPs(n: 1024, repeats: repeats) : nil,
@@ -101,7 +107,7 @@ struct BenchCommand: ParsableCommand {
                 try printJSON(figures)
                 return
             }
-            print("threads: \(threads), median of \(repeats) runs")
+            print("threads: \(threads), kernel path: \(figures.kernel_path), median of \(repeats) runs")
             func row(_ label: String, _ value: Double?, _ unit: String, _ format: String = "%10.0f") {
                 if let value { print(label.padding(toLength: 36, withPad: " ", startingAt: 0) + String(format: format, value) + " " + unit) }
             }

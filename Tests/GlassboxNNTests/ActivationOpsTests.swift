@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Testing
 @testable import GlassboxNN
@@ -88,7 +89,10 @@ struct TranscendentalAccuracyTests {
         return result
     }
 
-    @Test func expSigmoidTanhAndGELUAreAccurate() {
+    @Test(arguments: KernelPath.available)
+    func expSigmoidTanhAndGELUAreAccurate(_ path: KernelPath) {
+        let previous = gb_cpu_force_isa(path.code)
+        defer { _ = gb_cpu_force_isa(previous) }
         let checks: [(String, ClosedRange<Float>, (Variable) -> Variable, (Double) -> Double, Double, Double)] = [
             ("exp", -87.3...88.7, { exp($0) }, { Foundation.exp($0) }, 0, 2.5e-7),
             ("sigmoid", -30...30, { sigmoid($0) }, { 1 / (1 + Foundation.exp(-$0)) }, 1e-30, 5e-7),
@@ -103,7 +107,10 @@ struct TranscendentalAccuracyTests {
         }
     }
 
-    @Test func expHandlesTheEdgesOfItsRange() {
+    @Test(arguments: KernelPath.available)
+    func expHandlesTheEdgesOfItsRange(_ path: KernelPath) {
+        let previous = gb_cpu_force_isa(path.code)
+        defer { _ = gb_cpu_force_isa(previous) }
         let y = exp(Variable(Tensor([0, -100, 89, -.infinity, .infinity, .nan]))).value.scalars
         #expect(Array(y[0..<5]) == [1, 0, .infinity, 0, .infinity] && y[5].isNaN)
     }

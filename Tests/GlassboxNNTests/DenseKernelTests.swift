@@ -3,7 +3,8 @@ import Testing
 @testable import GlassboxNN
 
 /// `gb_dense_narrow` and `gb_masked_dense` (CKernels/dense_small.c) against double-precision
-/// loops over their definitions, with the portable and AVX-512 versions compared bit for bit.
+/// loops over their definitions at every kernel path this CPU runs, the paths that fuse
+/// multiply-adds compared bit for bit.
 @Suite struct DenseKernelTests {
     static func values(_ count: Int, seed: UInt64) -> [Float] {
         var rng = SeededGenerator(seed: seed)
@@ -32,7 +33,8 @@ import Testing
         gb_dense_narrow_pack(w, k, og, &packed)
         for (act, slope) in [(Int32(GB_ACT_NONE), Float(0)), (Int32(GB_ACT_RELU), 0), (Int32(GB_ACT_LEAKY_RELU), 0.2)] {
             var results: [[Float]] = []
-            for isa in [Int32(0), 2] {
+            for path in KernelPath.available {
+                let isa = path.code
                 var y = [Float](repeating: 99, count: rows * yRowStride)
                 guard gb_dense_narrow_variant(isa, rows, k, og, x, xRowStride, packed, bias, act, slope, &y, yRowStride) != 0 else { continue }
                 for r in 0..<rows {
@@ -45,14 +47,19 @@ import Testing
                     // Padding between rows is never written.
                     for o in og..<yRowStride { #expect(y[r * yRowStride + o] == 99) }
                 }
-                results.append(y)
+                if path.fusesMultiplyAdd { results.append(y) }
             }
             #expect(!results.isEmpty)
-            for r in results.dropFirst() { #expect(r == results[0], "portable and vector kernels differ bitwise") }
+            for r in results.dropFirst() { #expect(r == results[0], "kernel paths differ bitwise") }
         }
     }
 
-    @Test func narrowRowsDoNotDependOnTheBatch() throws {
+    @Test(arguments: KernelPath.available)
+    func narrowRowsDoNotDependOnTheBatch(_ path: KernelPath) throws {
+        try #require(KernelPath.forced(path) { try Self.narrowRowsDoNotDependOnTheBatch() } != nil)
+    }
+
+    static func narrowRowsDoNotDependOnTheBatch() throws {
         let (k, og) = (40, 2)
         let x = DenseKernelTests.values(37 * k, seed: 4), w = DenseKernelTests.values(og * k, seed: 5)
         var packed = [Float](repeating: 0, count: gb_dense_narrow_packed_size(k, og))
@@ -76,7 +83,8 @@ import Testing
         for (shared, sign) in [(false, Float(1)), (true, Float(-1))] {
             for (act, slope) in [(Int32(GB_ACT_NONE), Float(0)), (Int32(GB_ACT_RELU), 0), (Int32(GB_ACT_LEAKY_RELU), 0.1)] {
                 var results: [[Float]] = []
-                for isa in [Int32(0), 2] {
+                for path in KernelPath.available {
+                    let isa = path.code
                     var out = [Float](repeating: 99, count: rows * outRowStride)
                     guard gb_masked_dense_variant(isa, rows, width, base, shared ? 0 : width, sign, delta, d, cols, n, wt, wtRowStride,
                                                   act, slope, &out, outRowStride) != 0 else { continue }
@@ -90,15 +98,20 @@ import Testing
                         }
                         for h in width..<outRowStride { #expect(out[r * outRowStride + h] == 99) }
                     }
-                    results.append(out)
+                    if path.fusesMultiplyAdd { results.append(out) }
                 }
                 #expect(!results.isEmpty)
-                for r in results.dropFirst() { #expect(r == results[0], "portable and vector kernels differ bitwise") }
+                for r in results.dropFirst() { #expect(r == results[0], "kernel paths differ bitwise") }
             }
         }
     }
 
-    @Test func maskedCoalitionsEqualOneCallPerCoalition() throws {
+    @Test(arguments: KernelPath.available)
+    func maskedCoalitionsEqualOneCallPerCoalition(_ path: KernelPath) throws {
+        try #require(KernelPath.forced(path) { try Self.maskedCoalitionsEqualOneCallPerCoalition() } != nil)
+    }
+
+    static func maskedCoalitionsEqualOneCallPerCoalition() throws {
         // Coalitions of k = 7 rows with lists of 0–5 columns, alternately present and absent
         // sides; row ranges that start and end inside a coalition.
         let (d, width, k, coalitions) = (9, 40, 7, 6)

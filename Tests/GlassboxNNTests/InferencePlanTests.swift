@@ -275,12 +275,15 @@ struct InferencePlanTests {
         for (i, y) in results.withLock({ $0 }).enumerated() { #expect(y == expected, "plan \(i)") }
     }
 
-    /// The convolution kernel itself: AVX-512 and portable C against a direct double-precision
-    /// sum, bit-identical to each other and across tile widths.
+    /// The convolution kernel itself at every kernel path this CPU runs, against a direct
+    /// double-precision sum: bit-identical across tile widths, and across the paths that fuse
+    /// multiply-adds.
     @Test(arguments: [
         (taps: 9, cg: 3, og: 40, groups: 1, rows: 4, cols: 17),   // partial panel, two tiles per row
         (taps: 4, cg: 100, og: 20, groups: 2, rows: 2, cols: 5),  // depth 400 blocked by taps
         (taps: 1, cg: 700, og: 33, groups: 1, rows: 1, cols: 29), // dense, depth 700 blocked by channels
+        (taps: 9, cg: 8, og: 7, groups: 3, rows: 3, cols: 13),    // grouped, panels of 7 of 16 channels
+        (taps: 1, cg: 5, og: 64, groups: 1, rows: 2, cols: 40),   // two full panels
     ])
     func convKernelVariantsAgree(taps: Int, cg: Int, og: Int, groups: Int, rows: Int, cols: Int) throws {
         var rng = SeededGenerator(seed: UInt64(taps * 1000 + cg))
@@ -308,20 +311,39 @@ struct InferencePlanTests {
                 }
             }
         }
-        var results: [[Float]] = []
+        var fused: [[Float]] = []
         try offsets.withUnsafeBufferPointer { off in
             var desc = kernel.descriptor(tapOffsets: off.baseAddress!, activation: .relu)
-            for (isa, tile) in [(2, 14), (2, 5), (2, 1), (0, 14), (0, 3)] {
-                var out = [Float](repeating: .nan, count: rows * cols * outChannels)
-                let ran = gb_conv_apply_variant(Int32(isa), tile, &desc, rows, cols, input, (cols + 2) * channels, channels,
-                                                &out, cols * outChannels, outChannels)
-                if ran == 0 { continue }  // no AVX-512 on this CPU
-                results.append(out)
-                let worst = zip(out, expected).map { abs($0 - $1) }.max()!
-                #expect(worst <= 1e-4, "isa \(isa) tile \(tile): off by \(worst)")
+            for path in KernelPath.available {
+                var perPath: [[Float]] = []
+                for tile in [14, 6, 5, 1] {
+                    var out = [Float](repeating: .nan, count: rows * cols * outChannels)
+                    let ran = gb_conv_apply_variant(path.code, tile, &desc, rows, cols, input, (cols + 2) * channels, channels,
+                                                    &out, cols * outChannels, outChannels)
+                    try #require(ran != 0)
+                    perPath.append(out)
+                    let worst = zip(out, expected).map { abs($0 - $1) }.max()!
+                    #expect(worst <= 1e-4, "\(path) tile \(tile): off by \(worst)")
+                }
+                // The tile never changes an output's operations.
+                for r in perPath.dropFirst() { #expect(r == perPath[0], "\(path): tile widths differ bitwise") }
+                if path.fusesMultiplyAdd { fused.append(perPath[0]) }
             }
-            #expect(!results.isEmpty)
         }
-        for r in results.dropFirst() { #expect(r == results[0], "variants differ bitwise") }
+        for r in fused.dropFirst() { #expect(r == fused[0], "kernel paths differ bitwise") }
+    }
+
+    /// The whole plan at every kernel path this CPU runs (GLASSBOX_ISA's choice aside), against
+    /// `predict`: convolutions with partial panels, pools, batch norms, dense heads.
+    @Test(arguments: KernelPath.available)
+    func everyKernelPathMatchesPredict(_ path: KernelPath) throws {
+        let ran: Void? = try KernelPath.forced(path) {
+            #expect(KernelPath.active == path)
+            try benchmarkCNNMatchesPredict()
+            try residualNetWithBatchNormMatchesPredict()
+            try mlpWithDropoutAndBatchNormMatchesPredict()
+            try assortedConvolutionsAndLayersMatchPredict()
+        }
+        #expect(ran != nil)
     }
 }

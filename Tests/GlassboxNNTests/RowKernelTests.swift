@@ -4,9 +4,13 @@ import Testing
 @testable import GlassboxNN
 
 /// The row-wise helpers of CKernels/pointwise.c behind batched model outputs: the finiteness
-/// check, row softmax and weighted group sums, against plain Swift definitions.
+/// check, row softmax and weighted group sums, against plain Swift definitions at every kernel
+/// path this CPU runs.
 @Suite struct RowKernelTests {
-    @Test func allFiniteFindsAnyNonFiniteValue() {
+    @Test(arguments: KernelPath.available)
+    func allFiniteFindsAnyNonFiniteValue(_ path: KernelPath) {
+        let previous = gb_cpu_force_isa(path.code)
+        defer { _ = gb_cpu_force_isa(previous) }
         for n in [0, 1, 15, 16, 17, 100] {
             var x = DenseKernelTests.values(n, seed: UInt64(n))
             #expect(gb_all_finite(x, n) == 1, "n = \(n)")
@@ -24,8 +28,10 @@ import Testing
         #expect(gb_all_finite(edge, edge.count) == 1)
     }
 
-    @Test(arguments: [2, 3, 5, 17])
-    func softmaxRowsMatchesDefinition(_ width: Int) {
+    @Test(arguments: [2, 3, 5, 17], KernelPath.available)
+    func softmaxRowsMatchesDefinition(_ width: Int, _ path: KernelPath) {
+        let previous = gb_cpu_force_isa(path.code)
+        defer { _ = gb_cpu_force_isa(previous) }
         let rows = 37
         var x = DenseKernelTests.values(rows * width, seed: UInt64(width)).map { $0 * 30 }
         let logits = x
@@ -58,8 +64,10 @@ import Testing
         #expect(viaSwift == x)
     }
 
-    @Test(arguments: [(1, 1, 1), (7, 5, 2), (9, 100, 2), (16, 3, 1), (11, 4, 3), (3, 6, 17), (8, 2, 16)])
-    func weightedGroupSumsEqualTheSerialSum(_ shape: (groups: Int, k: Int, o: Int)) {
+    @Test(arguments: [(1, 1, 1), (7, 5, 2), (9, 100, 2), (16, 3, 1), (11, 4, 3), (3, 6, 17), (8, 2, 16)], KernelPath.available)
+    func weightedGroupSumsEqualTheSerialSum(_ shape: (groups: Int, k: Int, o: Int), _ path: KernelPath) {
+        let previous = gb_cpu_force_isa(path.code)
+        defer { _ = gb_cpu_force_isa(previous) }
         let (groups, k, o) = shape
         let y = DenseKernelTests.values(groups * k * o, seed: 21)
         let w = DenseKernelTests.values(k, seed: 22).map { Double($0) / 7 }

@@ -2,12 +2,13 @@
 #define GLASSBOX_CKERNELS_H
 
 // C kernels behind GlassboxNN. Plain C with per-function target attributes and run-time CPU
-// dispatch: the package builds with no compiler flags and still runs (more slowly) on CPUs
-// without AVX-512 or AVX2. Matrices are row-major; sizes and strides are in elements.
+// dispatch (gb_cpu.h: AVX-512, AVX2+FMA, NEON or generic C): the package builds with no
+// compiler flags and runs on any x86-64 or arm64 CPU. Matrices are row-major; sizes and strides are in elements.
 //
 // This is the module's umbrella header (SwiftPM exports only it, because it is named after the
 // target): kernel families with a header of their own must be included here to reach Swift.
 
+#include "gb_cpu.h"
 #include "gb_pointwise.h"
 #include "gb_conv.h"
 #include "gb_dense.h"
@@ -53,11 +54,12 @@ long gb_sgemm_split(long m, long n, long k, long threads, long task, long region
 /// regions split at multiples of it avoid partial tiles at their borders.
 void gb_sgemm_tile(long *mr, long *nr);
 
-/// Name of the kernel family chosen for this CPU: "avx512f", "avx2+fma" or "generic".
+/// Name of the GEMM kernel family on the calling thread's path (gb_cpu_isa()): "avx512f",
+/// "avx2+fma" or "generic" (arm64's NEON path runs the generic kernel, vectorised to NEON).
 const char *gb_sgemm_isa(void);
 
-/// Test hook: the whole product on the calling thread with a chosen kernel family (0 = portable
-/// C, 1 = AVX2+FMA, 2 = AVX-512F) and optionally smaller cache blocks (mc, kc, nc; 0 keeps the
+/// Test hook: the whole product on the calling thread with a chosen kernel family (GB_ISA_GENERIC,
+/// GB_ISA_AVX2 or GB_ISA_AVX512) and optionally smaller cache blocks (mc, kc, nc; 0 keeps the
 /// default), so small matrices exercise every blocking loop and the fallbacks can be checked on
 /// CPUs that would not pick them. Returns 0, leaving C untouched, when this CPU cannot run that
 /// family, and 1 otherwise.

@@ -50,16 +50,17 @@ void gb_conv_pack_bias(const float *bias, long og, long groups, float *dst);
 /// (groups·og channels, contiguous). For a strided convolution in_cs = stride·pixel stride of
 /// the input. Everything read must exist: padding is a zero border the caller provides.
 ///
-/// Output pixels go in tiles of up to 14 along a row and channels in panels of 32, each tile's
-/// 14 × 32 accumulators held in registers; the summation order of every output depends only on
-/// the layer (taps, cg), never on the tile or the grid, so results do not depend on how the
-/// caller splits pixels or images. Depths over 320 are blocked (~256 per block, in whole taps
+/// Output pixels go in tiles along a row and channels in panels of 32, each tile's accumulators
+/// held in registers (AVX-512: 14 × 32; AVX2 and NEON: 6 × 16; generic: 2 or 4 × 16); the
+/// summation order of every output depends only on the layer (taps, cg), never on the tile, the
+/// grid or the path, so results do not depend on how the caller splits pixels or images. Depths over 320 are blocked (~256 per block, in whole taps
 /// when taps > 1) so a panel block stays in L1; later blocks accumulate through the output.
 void gb_conv_apply(const gb_conv_desc *d, long rows, long cols, const float *in, long in_rs,
                    long in_cs, float *out, long out_rs, long out_cs);
 
-/// Test hook: gb_conv_apply with a chosen kernel family (0 = portable C, 2 = AVX-512F) and the
-/// largest tile width (1…14). Returns 0, writing nothing, when this CPU cannot run that family.
+/// Test hook: gb_conv_apply on a chosen path (GB_ISA_*, gb_cpu.h) and the largest tile width
+/// (1…14; the AVX2 and NEON kernels stop at 6). Returns 0, writing nothing, when this CPU cannot
+/// run that path.
 int gb_conv_apply_variant(int isa, long max_tile, const gb_conv_desc *d, long rows, long cols,
                           const float *in, long in_rs, long in_cs, float *out, long out_rs,
                           long out_cs);

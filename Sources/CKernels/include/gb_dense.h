@@ -16,9 +16,9 @@
 //   sign −1).
 //
 // Determinism: each output's arithmetic depends on its own row's data and the layer only — the
-// same operations in the same order whatever tile, batch or instruction set computes it (the
-// portable C versions replicate the vector kernels' order with fmaf), so results never depend
-// on how a caller splits its rows.
+// same operations in the same order whatever tile, batch or path computes it (AVX-512, AVX2 and
+// NEON agree bit for bit, as does the generic path where it fuses multiply-adds, on arm64), so
+// results never depend on how a caller splits its rows.
 
 #ifdef __cplusplus
 extern "C" {
@@ -62,8 +62,8 @@ void gb_masked_dense_coalitions(long first, long rows, long k, const long *start
                                 const float *delta, long delta_rs, const float *wt, long wt_rs, int activation,
                                 float slope, float *out, long out_rs);
 
-/// Test hooks: the kernels with a chosen instruction set (0 = portable C, 2 = AVX-512F). They
-/// return 0, writing nothing, when this CPU cannot run that family.
+/// Test hooks: the kernels on a chosen path (GB_ISA_*, gb_cpu.h). They return 0, writing
+/// nothing, when this CPU cannot run that path.
 int gb_dense_narrow_variant(int isa, long rows, long k, long og, const float *x, long x_rs,
                             const float *w, const float *bias, int activation, float slope,
                             float *y, long y_rs);

@@ -2,8 +2,8 @@
 #define GLASSBOX_POINTWISE_H
 
 // Vectorised transcendental loops behind GlassboxNN's elementwise, softmax and loss ops.
-// Each is plain C compiled for AVX-512, Haswell (AVX2+FMA) and baseline x86-64 (target_clones), picked
-// at load time. Arrays are contiguous; outputs must not overlap inputs. Results may differ in the
+// Each is plain C compiled for AVX-512, AVX2+FMA and the baseline (SSE2 on x86-64, NEON on arm64),
+// picked per call by gb_cpu_isa() (gb_cpu.h). Arrays are contiguous; outputs must not overlap inputs. Results may differ in the
 // last bit between instruction sets (FMA contraction) but never between calls or thread counts.
 //
 // Accuracy: exp within 2 ulp (0 below −87.34 where it would be subnormal, +inf above 88.72);
