@@ -75,8 +75,9 @@ public enum CausalResponsibility {
         guard options.iterations > 0, options.treeDepth > 0 else {
             throw GlassboxError.invalidArgument("ReX needs iterations and tree depth ≥ 1, got \(options.iterations), \(options.treeDepth)")
         }
-        let predicted = topClass(try classifier.logits(image: x))
-        let cls = target ?? predicted
+        // One map per iteration is kept until they are averaged: bound that memory first.
+        try Limits.checkValues([options.iterations, h, w], "ReX maps [iterations, H, W]")
+        let cls = try TargetClass.resolve(target, logits: classifier.logits(image: x), place: "ReX responsibility")
         let minBox = max(2, options.minBoxSize ?? Options.defaultMinBoxSize(height: h, width: w))
         var seeder = SeededGenerator(seed: options.seed)
         let seeds = (0..<options.iterations).map { _ in seeder.next() }

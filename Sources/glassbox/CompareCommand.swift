@@ -54,6 +54,7 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try setup.checkLimits()
             var options = setup
             if options.rows == nil { options.rows = CompareCommand.defaultRows }
             let context = try options.load()

@@ -23,6 +23,15 @@ struct ExplanationSetupOptions: ParsableArguments {
         }
     }
 
+    /// Caps on the sizes these options set (``Limits``).
+    func checkLimits() throws {
+        try Limits.checkCount(background, option: "--background")
+        if let rows { try Limits.checkCount(rows, option: "--rows", maximum: Int.max) }
+    }
+
+    /// Every file these options read, for ``OutputGuard``.
+    var inputFiles: [OutputGuard.Input] { [("--model", model), ("--data", data), ("--background-data", backgroundData)] }
+
     /// The loaded model, its inputs (standardised) and labels, the rows to explain and the background.
     func load() throws -> ExplanationSetup {
         let bundle = try ExplainableModel.load(from: URL(fileURLWithPath: model))
@@ -86,7 +95,7 @@ struct ExplainCommand: ParsableCommand {
     @OptionGroup var setup: ExplanationSetupOptions
     @Option(help: "One of: \(methods.joined(separator: ", ")).") var method: String
     @Option(help: "Coalitions per row for kernel-shap and permutation-shap (default 2·features + 2048, for kernel-shap counting only features that differ from the background).") var budget: Int?
-    @Option(name: .customLong("class"), help: "Class (name or index) to print and rank; gradient methods compute only it. Default: all classes computed, the last printed.")
+    @Option(name: .customLong("class"), parsing: .unconditional, help: "Class (name or index) to print and rank; gradient methods compute only it. Default: all classes computed, the last printed.")
     var className: String?
     @Option(help: "Integrated Gradients steps.") var steps = 50
     @Option(help: "SmoothGrad noisy samples per row.") var samples = 50
@@ -110,6 +119,11 @@ struct ExplainCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try OutputGuard.check(output: out, inputs: setup.inputFiles)
+            try Limits.checkCount(steps, option: "--steps")
+            try Limits.checkCount(samples, option: "--samples")
+            try Limits.checkCount(repeats, option: "--repeats")
+            try setup.checkLimits()
             let context = try setup.load()
             let selected = try className.map { try context.classIndex($0) }
             if method == "permutation" {

@@ -66,9 +66,10 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let result = try SyntheticClassification.generate(parameters(), seed: seed)
             let csvURL = URL(fileURLWithPath: out)
             let rolesURL = URL(fileURLWithPath: String(out.dropLast(".csv".count)) + ".roles.json")
+            try OutputGuard.check(outputs: [("--out", csvURL.path), ("the roles file", rolesURL.path)], inputs: [])
+            let result = try SyntheticClassification.generate(parameters(), seed: seed)
             // Both or neither: a data file must never sit beside another run's roles.
             try AtomicFile.write([(try result.dataset.csvData(target: "target"), csvURL), (try result.roles.jsonData(), rolesURL)])
 

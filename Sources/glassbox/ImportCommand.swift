@@ -55,6 +55,7 @@ struct ImportCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try OutputGuard.check(output: out, inputs: [("--spec", spec), ("--weights", weights)])
             let specURL = URL(fileURLWithPath: spec)
             var description = try TorchModelSpec.read(from: specURL)
             if let prefix { description.prefix = prefix }
