@@ -18,7 +18,7 @@ public enum ExplanationMetrics {
                                   contexts: [Removal], noiseFills: Int = 10, seed: UInt64 = 0) throws -> Double {
         let x = try MaskedClassifier.single(image)
         let m = try mask.reshaped([1, 1, x.shape[2], x.shape[3]])
-        try TargetClass.check(target, classes: try classifier.plans.classes(x.shape), place: "robustness")
+        try TargetClass.check(target, classes: try classifier.plans.classes(Array(x.shape.dropFirst())), place: "robustness")
         var kept = 0, total = 0
         var rng = SeededGenerator(seed: seed)
         for context in contexts {

@@ -34,7 +34,7 @@ public struct SufficientExplanation: Sendable {
         guard attribution.count == plane else {
             throw GlassboxError.shapeMismatch("attribution map \(attribution.shape) for an image of \(h)×\(w)")
         }
-        try TargetClass.check(target, classes: try classifier.plans.classes(x.shape), place: "sufficient explanation")
+        try TargetClass.check(target, classes: try classifier.plans.classes(Array(x.shape.dropFirst())), place: "sufficient explanation")
         let order = ranking(attribution)
         let step = max(1, chunk ?? plane / 100)
         let sizes = Array(stride(from: step, to: plane, by: step)) + [plane]

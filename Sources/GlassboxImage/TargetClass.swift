@@ -22,7 +22,7 @@ enum TargetClass {
 }
 
 extension MaskedClassifier {
-    /// The number of classes the model gives for one image of `shape` (`[1, C, H, W]`), checking
+    /// The number of classes the model gives for one image of `shape` (`[C, H, W]`), checking
     /// the image fits it: a 9×9 image for a net built for 8×8 fails here, before any explanation.
     ///
     /// - Throws: ``GlassboxError/shapeMismatch(_:)`` when the model cannot take the image or does

@@ -63,7 +63,7 @@ struct ExplainImageCommand: ParsableCommand {
             let (h, w) = (x.shape[2], x.shape[3])
             let classifier = MaskedClassifier(model: net)
             let classes: Int
-            do { classes = try classifier.classCount(imageShape: x.shape) } catch {
+            do { classes = try classifier.classCount(imageShape: Array(x.shape.dropFirst())) } catch {
                 throw GlassboxError.badFile(path: image, location: "image \(Array(x.shape.dropFirst()))",
                                             problem: "does not fit the model \(model): \(ErrorText.problem(error))")
             }
