@@ -123,6 +123,7 @@ struct ExplainCommand: ParsableCommand {
             try Limits.checkCount(steps, option: "--steps")
             try Limits.checkCount(samples, option: "--samples")
             try Limits.checkCount(repeats, option: "--repeats")
+            if let budget { try Limits.checkCount(budget, option: "--budget") }
             try setup.checkLimits()
             let context = try setup.load()
             let selected = try className.map { try context.classIndex($0) }

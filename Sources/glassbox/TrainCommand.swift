@@ -78,7 +78,9 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             try OutputGuard.check(output: out, inputs: [("--data", data)])
-            for width in try hiddenWidths() { try Limits.checkCount(width, option: "--hidden width", maximum: Limits.maximumWidth) }
+            let widths = try hiddenWidths()
+            for width in widths { try Limits.checkCount(width, option: "--hidden width", maximum: Limits.maximumWidth) }
+            for (a, b) in zip(widths, widths.dropFirst()) { try Limits.checkValues([a, b], "--hidden: the weights between widths \(a) and \(b)") }
             try Limits.checkCount(batchSize, option: "--batch-size", maximum: Limits.maximumRepetitions)
             var csvOptions = CSVDatasetOptions()
             csvOptions.imputation = ImputationStrategy(rawValue: impute) ?? .none
