@@ -21,7 +21,7 @@ TORCH_PY="${TORCH_PY:-/usr/bin/python3}"
 "$TORCH_PY" benchmarks/reference_torch.py --threads 2 --repeats "$repeats" >"$out/torch.json"
 rm -f "$out/ort.json"
 if python3 -c 'import onnxruntime, onnx' 2>/dev/null; then
-  ./.build/release/glassbox bench --write-models "$out/models"
+  ./.build/release/glassbox bench --write-models "$out/models" --overwrite
   python3 benchmarks/onnx_reference.py --models "$out/models" --threads 2 --repeats "$repeats" >"$out/ort.json"
 fi
 python3 - "$out" <<'PY'

@@ -32,7 +32,9 @@ GB_INLINE float gb_exp1(float x) {
     p = p * r * r + r + 1.0f;
     // k ∈ [−126, 128]; 2¹²⁸ is not a float, so the top case scales by 2·2¹²⁷.
     int top = k > 127;
-    float scale = gb_from_bits(((top ? k - 1 : k) + 127) << 23);
+    // Shifted as unsigned: a NaN input gives a garbage k (its result is discarded below), and a
+    // signed left shift of a negative value is undefined behaviour.
+    float scale = gb_from_bits((int32_t)((uint32_t)((top ? k - 1 : k) + 127) << 23));
     float y = (top ? p * 2.0f : p) * scale;
     return x < -87.33654f ? 0.0f : (x > 88.72283f ? INFINITY : (x != x ? x : y));
 }

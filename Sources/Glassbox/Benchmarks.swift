@@ -147,10 +147,21 @@ extension Benchmarks {
 
     /// Writes the benchmark CNN and MLP (the weights every figure above uses) as
     /// `cnn.safetensors` and `mlp.safetensors` in `directory`, for `benchmarks/onnx_reference.py`.
-    public static func writeModels(to directory: URL) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try ModelFile.save(try benchmarkCNN(), to: directory.appendingPathComponent("cnn.safetensors"))
-        try ModelFile.save(try benchmarkMLP(), to: directory.appendingPathComponent("mlp.safetensors"))
+    /// Existing files of those names are replaced only with `replace` (otherwise the error names
+    /// them and nothing is written).
+    public static func writeModels(to directory: URL, replace: Bool = false) throws {
+        let files = [directory.appendingPathComponent("cnn.safetensors"), directory.appendingPathComponent("mlp.safetensors")]
+        for file in files {
+            _ = try AtomicFile.destination(of: file.path)
+            if !replace, FileManager.default.fileExists(atPath: file.path) {
+                throw GlassboxError.invalidArgument("\(file.path) exists; pass --overwrite to replace it, or choose another directory")
+            }
+        }
+        do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
+            throw GlassboxError.io("cannot create the directory \(directory.path): \((error as NSError).localizedDescription)")
+        }
+        try ModelFile.save(try benchmarkCNN(), to: files[0])
+        try ModelFile.save(try benchmarkMLP(), to: files[1])
     }
 }
 

@@ -125,6 +125,24 @@ public struct TabularModel {
     /// rows, builds and trains the model; the split and all initial weights follow
     /// `options.training.seed`, so the same seed gives the same model. The data's feature groups
     /// (one-hot columns) and imputation strategy travel with the model.
+    /// Refuses data too small for the split `options` asks for: no training row, or no
+    /// validation row while early stopping needs one. Cost: one stratified split of the indices.
+    ///
+    /// - Throws: ``GlassboxError/invalidArgument(_:)`` saying how many rows there are and why
+    ///   they do not suffice.
+    public static func checkSplit(of data: Dataset, options: Options) throws {
+        let split = try data.stratifiedSplit(train: options.trainFraction, validation: options.validationFraction,
+                                             test: options.testFraction, seed: options.training.seed)
+        guard split.train.count > 0 else {
+            throw GlassboxError.invalidArgument("\(data.count) data rows are too few: none is left for training")
+        }
+        if options.training.earlyStoppingPatience != nil, split.validation.count == 0 {
+            throw GlassboxError.invalidArgument(
+                "\(data.count) data rows are too few: the stratified split leaves no validation row for early stopping "
+                    + "(give more rows, or turn early stopping off with --patience 0)")
+        }
+    }
+
     public static func train(on data: Dataset, targetName: String? = nil,
                              options: Options = Options(), observer: (any TrainingObserver)? = nil) throws
         -> (model: TabularModel, report: Report) {
@@ -132,6 +150,7 @@ public struct TabularModel {
         if options.entropyPenalty != 0 && !options.scores {
             throw GlassboxError.invalidArgument("an entropy penalty needs the ScoresActivation layer (scores)")
         }
+        try checkSplit(of: data, options: options)
         var split = try data.stratifiedSplit(train: options.trainFraction, validation: options.validationFraction,
                                              test: options.testFraction, seed: options.training.seed)
         // The loader's fills come from every row; refit them on the training rows so validation
@@ -225,7 +244,7 @@ public struct TabularModel {
                                             problem: "no '\(key)' entry: not a tabular model saved by glassbox train")
             }
             do { return try JSONDecoder().decode(T.self, from: Data(text.utf8)) } catch {
-                throw GlassboxError.badFile(path: url.path, location: "metadata '\(key)'", problem: "\(error)")
+                throw GlassboxError.badFile(path: url.path, location: "metadata '\(key)'", problem: ErrorText.describe(error))
             }
         }
         let featureNames = try decode([String].self, MetadataKey.featureNames)

@@ -76,11 +76,8 @@ public struct TorchModelSpec: Sendable, Equatable {
 
     /// Reads a spec file; errors name the file and the key.
     public static func read(from url: URL) throws -> TorchModelSpec {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw GlassboxError.io("cannot read the architecture spec \(url.path): \(error.localizedDescription)")
-        }
-        return try parse(data, path: url.path)
+        // A spec is text describing layers: 64 MB is far above any real network's.
+        try parse(FileData.read(url, maxBytes: 1 << 26), path: url.path)
     }
 
     /// Parses spec JSON; `path` names it in errors.
@@ -92,6 +89,7 @@ public struct TorchModelSpec: Sendable, Equatable {
     /// graph, such as ONNX) the `architecture` key may be absent and is then a `Graph` placeholder.
     public static func parse(_ data: Data, path: String, architectureRequired: Bool) throws -> TorchModelSpec {
         func bad(_ location: String, _ problem: String) -> GlassboxError { .badFile(path: path, location: location, problem: problem) }
+        if let problem = JSONNesting.problem(in: data) { throw bad("", problem) }
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw bad("", "not a JSON object (expected {\"architecture\": {...}, ...} or a bare layer spec {\"type\": ...})")
         }
@@ -113,7 +111,7 @@ public struct TorchModelSpec: Sendable, Equatable {
                 let json = try JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed])
                 return try JSONDecoder().decode(T.self, from: json)
             } catch {
-                throw bad("key '\(key)'", "expected \(description(of: T.self)): \(error)")
+                throw bad("key '\(key)'", "expected \(description(of: T.self)): \(ErrorText.describe(error))")
             }
         }
         let architecture = try architecture(try JSONSerialization.data(withJSONObject: architectureObject), path: path,
@@ -134,6 +132,20 @@ public struct TorchModelSpec: Sendable, Equatable {
         if spec.normalizer == nil, let preprocessing { specWithPreprocessing.normalizer = try normalizer(fromPreprocessing: preprocessing, path: path) }
         if let shape = spec.inputShape, shape.isEmpty || shape.contains(where: { $0 <= 0 }) {
             throw bad("key 'input_shape'", "\(shape) must be a non-empty list of positive extents (one sample, no batch axis)")
+        }
+        if let shape = spec.inputShape, Limits.product(shape).map({ $0 > Limits.maximumValues }) ?? true {
+            throw bad("key 'input_shape'", "\(shape) is more than \(Limits.maximumValues) values per sample")
+        }
+        // A repeated name would make `explain` read one column twice and another never.
+        for (key, names) in [("feature_names", spec.featureNames), ("class_names", spec.classNames)] {
+            guard let names else { continue }
+            var seen: [String: Int] = [:]
+            for (i, name) in names.enumerated() {
+                if let first = seen[name] {
+                    throw bad("key '\(key)'", "'\(name)' appears twice (entries \(first) and \(i)); names must be unique")
+                }
+                seen[name] = i
+            }
         }
         if let names = spec.featureNames, let s = spec.standardizer, s.mean.count != names.count {
             throw bad("key 'standardizer'", "\(s.mean.count) means for \(names.count) feature names")
@@ -158,7 +170,7 @@ public struct TorchModelSpec: Sendable, Equatable {
 
     private static func architecture(_ data: Data, path: String, location: String) throws -> LayerSpec {
         do { return try LayerSpec.parse(json: String(decoding: data, as: UTF8.self)) } catch {
-            throw GlassboxError.badFile(path: path, location: location, problem: "\(error)")
+            throw GlassboxError.badFile(path: path, location: location, problem: ErrorText.describe(error))
         }
     }
 
@@ -199,7 +211,7 @@ public enum TorchImport {
             let output: Tensor
             do { output = try model.predict(Tensor(repeating: 0, shape: [1] + shape)) } catch {
                 throw GlassboxError.badFile(path: specPath, location: "architecture",
-                                            problem: "a forward pass of one input of shape \(shape) (input_shape) fails: \(error)")
+                                            problem: "a forward pass of one input of shape \(shape) (input_shape) fails: \(ErrorText.describe(error))")
             }
             guard output.rank == 2 else {
                 throw GlassboxError.badFile(path: specPath, location: "architecture",

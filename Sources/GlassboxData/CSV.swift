@@ -120,8 +120,12 @@ public enum CSV {
                     break
                 }
                 if let first = records.first, first.fields.count != fields.count {
+                    // Files from locales with decimal commas separate fields by ';': say so.
+                    let semicolons = (first.fields + fields).contains { $0.contains(";") }
+                    let hint = semicolons ? "; the file seems to separate fields by ';' (with decimal commas?): Glassbox reads "
+                        + "comma-separated values with '.' decimals, so re-export it as such" : ""
                     throw bad(place(row, startLine), "has \(fields.count) field\(fields.count == 1 ? "" : "s") "
-                                  + "but row 1 has \(first.fields.count) (ragged row)")
+                                  + "but row 1 has \(first.fields.count) (ragged row)" + hint)
                 }
                 records.append(CSVRecord(fields: fields, row: row, line: startLine))
             }

@@ -377,7 +377,7 @@ extension Dataset {
             } else if index.count == maxCategories {
                 problems.report(row: record.row, column: j, bad(at(record),
                     "categorical column has more than \(maxCategories) distinct values ('\(cell)' is one more): "
-                        + "it looks like an identifier or free text; drop it, or raise maxCategories"))
+                        + "it looks like an identifier or free text; drop the column from the file"))
                 break
             } else {
                 codes[i] = Int32(index.count)

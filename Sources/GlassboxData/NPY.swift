@@ -28,6 +28,11 @@ public enum NPY {
 
     /// Parses `.npy` bytes; `path` is used in error messages only.
     public static func decode(_ data: Data, path: String) throws -> Tensor {
+        try decodeTyped(data, path: path).tensor
+    }
+
+    /// As ``decode(_:path:)``, also returning the stored dtype (`descr`, e.g. `"|u1"`).
+    static func decodeTyped(_ data: Data, path: String) throws -> (tensor: Tensor, descr: String) {
         func bad(_ offset: Int, _ problem: String) -> GlassboxError {
             .badFile(path: path, location: "byte offset \(offset)", problem: problem)
         }
@@ -94,7 +99,7 @@ public enum NPY {
                               + "but \(available) follow the header: \(kind)")
             }
             let body = UnsafeRawBufferPointer(rebasing: raw[dataStart...])
-            return Tensor(uncheckedShape: header.shape, scalars: convert(body, descr: header.descr, count: count))
+            return (Tensor(uncheckedShape: header.shape, scalars: convert(body, descr: header.descr, count: count)), header.descr)
         }
     }
 

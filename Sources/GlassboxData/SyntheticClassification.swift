@@ -85,7 +85,8 @@ public enum SyntheticClassification {
             guard features >= 1 else { throw fail("features must be at least 1, got \(features)") }
             guard informative >= 1 else { throw fail("informative must be at least 1, got \(informative)") }
             guard redundant >= 0, repeated >= 0 else { throw fail("redundant and repeated must not be negative, got \(redundant) and \(repeated)") }
-            guard informative + redundant + repeated <= features else {
+            guard informative <= features, redundant <= features, repeated <= features,
+                  informative + redundant + repeated <= features else {
                 throw fail("informative + redundant + repeated (\(informative) + \(redundant) + \(repeated)) exceeds features (\(features))")
             }
             guard classes >= 2 else { throw fail("classes must be at least 2, got \(classes)") }

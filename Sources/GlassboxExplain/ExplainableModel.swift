@@ -48,10 +48,15 @@ public struct ExplainableModel {
     /// input width cannot be read from the first layer.
     public static func load(from url: URL) throws -> ExplainableModel {
         let (model, metadata) = try ModelFile.load(from: url)
+        if metadata["normalizer"] != nil {
+            throw GlassboxError.badFile(path: url.path, location: "metadata 'normalizer'",
+                                        problem: "this is an image model (saved by train-images, or imported with an image spec); "
+                                            + "explain it with `glassbox explain-image`")
+        }
         func decode<T: Decodable>(_ type: T.Type, _ key: String) throws -> T? {
             guard let text = metadata[key] else { return nil }
             do { return try JSONDecoder().decode(T.self, from: Data(text.utf8)) } catch {
-                throw GlassboxError.badFile(path: url.path, location: "metadata '\(key)'", problem: "not valid JSON for \(T.self): \(error)")
+                throw GlassboxError.badFile(path: url.path, location: "metadata '\(key)'", problem: "not valid JSON for \(T.self): \(ErrorText.describe(error))")
             }
         }
         let standardizer = try decode(Standardizer.self, Key.standardizer)
@@ -65,15 +70,37 @@ public struct ExplainableModel {
             throw GlassboxError.badFile(path: url.path, location: "metadata '\(Key.featureNames)'",
                                         problem: "\(featureNames.count) feature names for a model with \(width) inputs")
         }
+        // A repeated name would make `rows(fromCSV:)` read one column twice and another never.
+        var seen: [String: Int] = [:]
+        for (i, name) in featureNames.enumerated() {
+            if let first = seen[name] {
+                throw GlassboxError.badFile(path: url.path, location: "metadata '\(Key.featureNames)'",
+                                            problem: "'\(name)' appears twice (entries \(first) and \(i)); feature names must be unique")
+            }
+            seen[name] = i
+        }
+        let classNames = try decode([String].self, Key.classNames)
+        if let classNames {
+            // More names than outputs would shift every name onto the wrong class.
+            let output: Tensor
+            do { output = try model.predict(Tensor(repeating: 0, shape: [1, featureNames.count])) } catch {
+                throw GlassboxError.badFile(path: url.path, location: "architecture",
+                                            problem: "a forward pass of one row of \(featureNames.count) features fails: \(ErrorText.problem(error))")
+            }
+            guard output.rank == 2, output.shape[1] == classNames.count else {
+                throw GlassboxError.badFile(path: url.path, location: "metadata '\(Key.classNames)'",
+                                            problem: "\(classNames.count) class names for a network whose output is \(Array(output.shape.dropFirst()))")
+            }
+        }
         let groups = try decode([Group].self, Key.groups) ?? []
         let players: Players
         do {
             players = try Players(groups: groups.map(\.columns), groupNames: groups.map(\.name), features: featureNames.count,
                                   featureNames: featureNames)
         } catch {
-            throw GlassboxError.badFile(path: url.path, location: "metadata '\(Key.groups)'", problem: "\(error)")
+            throw GlassboxError.badFile(path: url.path, location: "metadata '\(Key.groups)'", problem: ErrorText.describe(error))
         }
-        return ExplainableModel(model: model, featureNames: featureNames, classNames: try decode([String].self, Key.classNames),
+        return ExplainableModel(model: model, featureNames: featureNames, classNames: classNames,
                                 standardizer: standardizer, target: metadata[Key.target], players: players, metadata: metadata)
     }
 

@@ -16,7 +16,7 @@ public enum Occlusion {
         let h = x.shape[2], w = x.shape[3], plane = h * w
         guard window > 0, stride > 0 else { throw GlassboxError.invalidArgument("occlusion window and stride must be positive") }
         let base = try classifier.logits(image: x)
-        let cls = target ?? topClass(base)
+        let cls = try TargetClass.resolve(target, logits: base, place: "occlusion")
         let p0 = softmaxRows(Tensor(uncheckedShape: [1, base.count], scalars: base)).scalars[cls]
         let ys = Array(Swift.stride(from: 0, through: max(0, h - window), by: stride)), xs = Array(Swift.stride(from: 0, through: max(0, w - window), by: stride))
         var masks: [Float] = []
@@ -60,7 +60,10 @@ public enum RISE {
         guard count > 0, cells > 0, keepProbability > 0, keepProbability <= 1 else {
             throw GlassboxError.invalidArgument("RISE needs masks > 0, cells > 0 and keep probability in (0, 1]")
         }
-        let cls = try target ?? topClass(classifier.logits(image: x))
+        // Every mask is built before the batched evaluation: bound that buffer first.
+        try Limits.checkValues([count, plane], "RISE masks [masks, H, W]")
+        try Limits.checkValues([cells + 1, cells + 1], "RISE mask grid")
+        let cls = try TargetClass.resolve(target, logits: classifier.logits(image: x), place: "RISE")
         var rng = SeededGenerator(seed: seed)
         let cellH = Float(h) / Float(cells), cellW = Float(w) / Float(cells)
         var masks = [Float](repeating: 0, count: count * plane)

@@ -102,8 +102,9 @@ public enum CausalResponsibility {
         if let limit = options.searchLimit, limit < 0 {
             throw GlassboxError.invalidArgument("ReX search limit must be ≥ 0, got \(limit)")
         }
-        let predicted = topClass(try classifier.logits(image: x))
-        let cls = target ?? predicted
+        // One map per iteration is kept until they are combined: bound that memory first.
+        try Limits.checkValues([options.iterations, h, w], "ReX maps [iterations, H, W]")
+        let cls = try TargetClass.resolve(target, logits: classifier.logits(image: x), place: "ReX responsibility")
         let minBox = options.minBoxSize ?? reXMinBoxSize
         var seeder = SeededGenerator(seed: options.seed)
         let seeds = (0..<options.iterations).map { _ in seeder.next() }

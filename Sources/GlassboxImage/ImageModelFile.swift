@@ -27,7 +27,7 @@ public enum ImageModelFile {
             let names = try metadata["class_names"].map { try JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
             return (model, normalizer, names)
         } catch {
-            throw GlassboxError.badFile(path: url.path, location: "metadata", problem: "unreadable normalizer or class names: \(error)")
+            throw GlassboxError.badFile(path: url.path, location: "metadata", problem: "unreadable normalizer or class names: \(ErrorText.describe(error))")
         }
     }
 }

@@ -19,7 +19,7 @@ public struct MaskedClassifier {
     public let model: any Layer
     /// Mutants per plan call (at least 1); does not change results.
     public var batchSize: Int
-    private let plans: PlanPool
+    let plans: PlanPool
 
     /// ConvAD removal is available only when every layer is supported; other removals work on
     /// any image model.

@@ -18,6 +18,7 @@ public enum ExplanationMetrics {
                                   contexts: [Removal], noiseFills: Int = 10, seed: UInt64 = 0) throws -> Double {
         let x = try MaskedClassifier.single(image)
         let m = try mask.reshaped([1, 1, x.shape[2], x.shape[3]])
+        try TargetClass.check(target, classes: try classifier.plans.classes(Array(x.shape.dropFirst())), place: "robustness")
         var kept = 0, total = 0
         var rng = SeededGenerator(seed: seed)
         for context in contexts {
@@ -49,6 +50,7 @@ public enum ExplanationMetrics {
         let masks = Tensor(uncheckedShape: [2, 1, h, w], scalars: [Float](repeating: 1, count: h * w) + mask.scalars)
         let p = try classifier.probabilities(image: x, masks: masks, removal: removal, seed: seed)
         let c = p.shape[1]
+        try TargetClass.check(target, classes: c, place: "confidence drop-off")
         return Double(p.scalars[target]) - Double(p.scalars[c + target])
     }
 
@@ -100,6 +102,10 @@ public enum ExplanationMetrics {
                 images += current
             }
             let logits = try model.predict(Tensor(uncheckedShape: [batch.count, c, h, w], scalars: images))
+            guard logits.rank == 2, logits.shape[0] == batch.count else {
+                throw GlassboxError.shapeMismatch("an image classifier must return logits [n, classes], got \(logits.shape)")
+            }
+            try TargetClass.check(target, classes: logits.shape[1], place: "\(path.rawValue) curve")
             let p = softmaxRows(logits)
             for r in 0..<batch.count { probabilities.append(Double(p.scalars[r * p.shape[1] + target])) }
             next += batch.count

@@ -38,6 +38,7 @@ public struct SufficientExplanation: Sendable {
         guard attribution.count == plane else {
             throw GlassboxError.shapeMismatch("attribution map \(attribution.shape) for an image of \(h)×\(w)")
         }
+        try TargetClass.check(target, classes: try classifier.plans.classes(Array(x.shape.dropFirst())), place: "sufficient explanation")
         let order = ranking(attribution)
         let step = max(1, chunk ?? reXChunkSize)
         let sizes = Array(stride(from: step, to: plane, by: step)) + [plane]

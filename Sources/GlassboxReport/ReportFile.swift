@@ -30,7 +30,7 @@ public enum ReportFile {
             let (location, problem) = describe(error)
             throw GlassboxError.badFile(path: path, location: location, problem: problem)
         } catch {
-            throw GlassboxError.badFile(path: path, location: "", problem: "not valid JSON (\(error.localizedDescription))")
+            throw GlassboxError.badFile(path: path, location: "", problem: "not valid JSON (\(ErrorText.describe(error)))")
         }
         do { try data.validate() } catch let problem as ReportDataProblem {
             throw GlassboxError.badFile(path: path, location: problem.location, problem: problem.problem)

@@ -31,6 +31,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the benchmark CNN and MLP as cnn.safetensors and mlp.safetensors into this directory and exit.",
                                valueName: "directory"))
     var writeModels: String?
+    @Flag(help: "With --write-models: replace cnn.safetensors and mlp.safetensors when they exist (by default that is an error).")
+    var overwrite = false
 
     struct Figures: Codable {
         var threads: Int
@@ -60,12 +62,11 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard threads >= 1, repeats >= 1 else {
-            throw ValidationError("--threads and --repeats must be at least 1")
-        }
         try reportingErrors {
+            try Limits.checkCount(threads, option: "--threads", maximum: 1024)
+            try Limits.checkCount(repeats, option: "--repeats", maximum: 10_000)
             if let writeModels {
-                try Benchmarks.writeModels(to: URL(fileURLWithPath: writeModels))
+                try Benchmarks.writeModels(to: URL(fileURLWithPath: writeModels), replace: overwrite)
                 return
             }
             Compute.threads = threads

@@ -54,6 +54,8 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try setup.checkLimits()
+            if let budget { try Limits.checkCount(budget, option: "--budget") }
             var options = setup
             if options.rows == nil { options.rows = CompareCommand.defaultRows }
             let context = try options.load()

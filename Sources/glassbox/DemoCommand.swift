@@ -39,11 +39,13 @@ struct DemoCommand: ParsableCommand {
             do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
                 throw GlassboxError.io("cannot create the output directory \(out): \((error as NSError).localizedDescription)")
             }
+            try OutputGuard.check(outputs: [("--out", directory.appendingPathComponent(Self.reportName).path),
+                                            ("--out", directory.appendingPathComponent(Self.resultsName).path)], inputs: [])
             let showProgress = !quiet && !json && ProgressBar.standardErrorIsTerminal
             var command = "glassbox demo" + (seed == 42 ? "" : " --seed \(seed)") + (quick ? " --quick" : "")
             if out != "." { command += " --out \(out)" }
             let (report, summary) = try GlassboxDemo.run(options, generator: command, progress: showProgress ? { line in
-                FileHandle.standardError.write(Data("· \(line)\n".utf8))
+                StandardStreams.writeError("· \(line)\n")
             } : nil)
             let reportURL = directory.appendingPathComponent(Self.reportName)
             let resultsURL = directory.appendingPathComponent(Self.resultsName)

@@ -48,8 +48,8 @@ struct ConvADExperiment: ParsableCommand {
                                                       progress: false)
                     accuracy["\(dataset)/\(family)"] = trained.testAccuracy
                     if !json && !quiet {
-                        FileHandle.standardError.write(Data(String(format: "%@/%@: test accuracy %.2f %%\n", dataset, family,
-                                                                   100 * trained.testAccuracy).utf8))
+                        StandardStreams.writeError(String(format: "%@/%@: test accuracy %.2f %%\n", dataset, family,
+                                                                   100 * trained.testAccuracy))
                     }
                     let options = CausalResponsibility.Options(iterations: iterations, seed: seed)
                     // One removal at a time, so progress can be shown between them (each removal's

@@ -74,8 +74,8 @@ struct FEIExperimentCommand: ParsableCommand {
                     let (model, normalizer, acc) = try cachedImageModel(family: family, dataset: dataset, train: train, test: test)
                     accuracy["\(dataset)/\(family)"] = acc
                     if talk {
-                        FileHandle.standardError.write(Data(String(format: "%@/%@: test accuracy %.2f %%\n", dataset, family,
-                                                                   100 * acc).utf8))
+                        StandardStreams.writeError(String(format: "%@/%@: test accuracy %.2f %%\n", dataset, family,
+                                                                   100 * acc))
                     }
                     let bar = ProgressBar(total: subset.count * options.methods.count, label: "\(dataset)/\(family)",
                                           unit: "maps", enabled: quiet || json ? false : nil)

@@ -73,7 +73,7 @@ struct ScoresExperimentCommand: ParsableCommand {
             config.options.temperature = temperature
             config.overheadRepeats = overheadRepeats
             config.kernelShap = shapRows == 0 ? nil : ScoresExperiment.KernelShapSettings(rows: shapRows, background: shapBackground)
-            let log: ((String) -> Void)? = quiet ? nil : { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+            let log: ((String) -> Void)? = quiet ? nil : { StandardStreams.writeError($0 + "\n") }
             let result = try ScoresExperiment.run(config, data: ScoresExperiment.syntheticData, log: log)
             if json {
                 let encoder = JSONEncoder()

@@ -23,6 +23,15 @@ struct ExplanationSetupOptions: ParsableArguments {
         }
     }
 
+    /// Caps on the sizes these options set (``Limits``).
+    func checkLimits() throws {
+        try Limits.checkCount(background, option: "--background")
+        if let rows { try Limits.checkCount(rows, option: "--rows", maximum: Int.max) }
+    }
+
+    /// Every file these options read, for ``OutputGuard``.
+    var inputFiles: [OutputGuard.Input] { [("--model", model), ("--data", data), ("--background-data", backgroundData)] }
+
     /// The loaded model, its inputs (standardised) and labels, the rows to explain and the background.
     func load() throws -> ExplanationSetup {
         let bundle = try ExplainableModel.load(from: URL(fileURLWithPath: model))
@@ -90,7 +99,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "shapley, kernel-shap and permutation-shap: sample each row until every attribution's standard error is below ε × (its largest − smallest attribution) (Covert & Lee 2021), e.g. 0.01; --budget is the first round's.")
     var tolerance: Double?
     @Option(help: "With --tolerance: the most coalitions a row may use (default 65536).") var budgetLimit: Int?
-    @Option(name: .customLong("class"), help: "Class (name or index) to print and rank; gradient methods compute only it. Default: all classes computed, the last printed.")
+    @Option(name: .customLong("class"), parsing: .unconditional, help: "Class (name or index) to print and rank; gradient methods compute only it. Default: all classes computed, the last printed.")
     var className: String?
     @Option(help: "Integrated Gradients steps.") var steps = 50
     @Option(help: "SmoothGrad noisy samples per row.") var samples = 50
@@ -123,6 +132,12 @@ struct ExplainCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try OutputGuard.check(output: out, inputs: setup.inputFiles)
+            try Limits.checkCount(steps, option: "--steps")
+            try Limits.checkCount(samples, option: "--samples")
+            try Limits.checkCount(repeats, option: "--repeats")
+            if let budget { try Limits.checkCount(budget, option: "--budget") }
+            try setup.checkLimits()
             let context = try setup.load()
             let selected = try className.map { try context.classIndex($0) }
             if method == "permutation" {

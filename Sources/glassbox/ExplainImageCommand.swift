@@ -11,7 +11,7 @@ struct ExplainImageCommand: ParsableCommand {
             ensemble interpretation: a learned map; --iterations sets its Adam steps, --removal ad switches its
             deletion branch to soft ConvAD, other removals only affect the sufficient-explanation scoring).
             Removal of occluded pixels: zero (training mean), black, mean (image mean), noise, blur,
-            ad (ConvAD strict) or ad-checkpoint. The image (.pgm/.ppm, or .npy [H, W] / [C, H, W] in 0…1)
+            ad (ConvAD strict) or ad-checkpoint. The image (.pgm/.ppm, or .npy [H, W] / [C, H, W]: float in 0…1, or uint8 0…255)
             is normalised with the normaliser saved in the model.
             --out writes the map by its extension: .npy, .csv, .json or .pgm.
             Example: glassbox explain-image --model cnn.safetensors --image shoe.pgm --removal ad --out map.npy
@@ -22,7 +22,7 @@ struct ExplainImageCommand: ParsableCommand {
     @Option(help: "Image file (.pgm, .ppm or .npy).") var image: String
     @Option(help: "responsibility, occlusion, rise or fei.") var method: String = "responsibility"
     @Option(help: "zero, black, mean, noise, blur, ad or ad-checkpoint.") var removal: String = "zero"
-    @Option(help: "Class to explain (default: the model's prediction).") var target: Int?
+    @Option(parsing: .unconditional, help: "Class to explain (default: the model's prediction).") var target: Int?
     @Option(help: "ReX iterations / RISE masks / FEI steps.") var iterations: Int?
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Option(help: "Write the map (chosen by the extension, atomically): .npy (raw scores [H, W]), .csv (H lines of W scores), .json (the --json object with the map) or .pgm (scaled to 0…255).")
@@ -51,10 +51,26 @@ struct ExplainImageCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try OutputGuard.check(output: out, inputs: [("--model", model), ("--image", image)])
+            if let iterations { try Limits.checkCount(iterations, option: "--iterations") }
             let (net, normalizer, classNames) = try ImageModelFile.load(from: URL(fileURLWithPath: model))
-            let x = try normalizer.transform(try readImage(image))
+            let raw = try readImage(image)
+            guard raw.shape[1] == normalizer.mean.count else {
+                throw GlassboxError.badFile(path: image, location: "image \(Array(raw.shape.dropFirst()))",
+                                            problem: "\(raw.shape[1]) channels, but the model \(model) takes \(normalizer.mean.count)")
+            }
+            let x = try normalizer.transform(raw)
             let (h, w) = (x.shape[2], x.shape[3])
             let classifier = MaskedClassifier(model: net)
+            let classes: Int
+            do { classes = try classifier.classCount(imageShape: Array(x.shape.dropFirst())) } catch {
+                throw GlassboxError.badFile(path: image, location: "image \(Array(x.shape.dropFirst()))",
+                                            problem: "does not fit the model \(model): \(ErrorText.problem(error))")
+            }
+            if !classNames.isEmpty, classNames.count != classes {
+                throw GlassboxError.badFile(path: model, location: "metadata 'class_names'",
+                                            problem: "\(classNames.count) class names for a network with \(classes) outputs")
+            }
             let op = try parseRemoval(removal, normalizer: normalizer, height: h, width: w)
             let style = ProgressStyle.choose(quiet: quiet, json: json)
             let result: AttributionMap = try withStatus("\(method) with removal \(removal)", style: style) {
@@ -112,7 +128,7 @@ struct ExplainImageCommand: ParsableCommand {
 func readImage(_ path: String) throws -> Tensor {
     let url = URL(fileURLWithPath: path)
     if path.hasSuffix(".npy") {
-        let t = try NPY.read(from: url)
+        let t = try NPY.readImages(from: url)
         switch t.rank {
         case 2: return try t.reshaped([1, 1] + t.shape)
         case 3: return try t.reshaped([1] + t.shape)

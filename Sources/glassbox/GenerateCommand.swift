@@ -56,19 +56,16 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func validate() throws {
-        do {
-            try parameters().validate()
-        } catch let GlassboxError.invalidArgument(message) {
-            throw ValidationError(message)
-        }
         guard out.hasSuffix(".csv") else { throw ValidationError("--out must name a .csv file, got '\(out)'") }
     }
 
     func run() throws {
         try reportingErrors {
-            let result = try SyntheticClassification.generate(parameters(), seed: seed)
             let csvURL = URL(fileURLWithPath: out)
             let rolesURL = URL(fileURLWithPath: String(out.dropLast(".csv".count)) + ".roles.json")
+            try OutputGuard.check(outputs: [("--out", csvURL.path), ("the roles file", rolesURL.path)], inputs: [])
+            try parameters().validate()
+            let result = try SyntheticClassification.generate(parameters(), seed: seed)
             // Both or neither: a data file must never sit beside another run's roles.
             try AtomicFile.write([(try result.dataset.csvData(target: "target"), csvURL), (try result.roles.jsonData(), rolesURL)])
 

@@ -19,11 +19,19 @@ struct GlassboxCommand: ParsableCommand {
         Compute.configureAllocator()
         Interruption.installSignalHandler()
         ONNXModels.register()
+        StandardStreams.installExitCheck()
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch {
             exit(withError: error)
+        }
+        // Results that could not be written (`> /dev/full`) are a failure, not exit status 0.
+        StandardStreams.finish()
+        // A Ctrl-C that arrived after the last check still ends the run as cancelled.
+        if Interruption.isRequested {
+            StandardStreams.writeError("error: cancelled: interrupted\n")
+            Foundation.exit(130)
         }
     }
 }
@@ -40,9 +48,13 @@ func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let error as GlassboxError {
-        FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+        StandardStreams.writeError("error: \(error.description)\n")
         // 130 = 128 + SIGINT, the shell's convention for a run stopped by Ctrl-C.
         if case .cancelled = error { throw ExitCode(130) }
+        throw ExitCode(1)
+    } catch let error where !(error is ExitCode || error is ValidationError || error is CleanExit) {
+        // Foundation and decoding errors too: one line, no debug dump.
+        StandardStreams.writeError("error: \(ErrorText.describe(error))\n")
         throw ExitCode(1)
     }
 }

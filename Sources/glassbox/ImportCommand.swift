@@ -131,6 +131,7 @@ struct ImportCommand: ParsableCommand {
         if let source { try reportingErrors { try runONNX(source) }; return }
         guard let spec, let weights else { return }
         try reportingErrors {
+            try OutputGuard.check(output: out, inputs: [("--spec", spec), ("--weights", weights)])
             let specURL = URL(fileURLWithPath: spec)
             var description = try TorchModelSpec.read(from: specURL)
             if let prefix { description.prefix = prefix }

@@ -28,8 +28,9 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let data = try ReportFile.load(from: URL(fileURLWithPath: from))
             let target = out ?? ((from as NSString).deletingPathExtension + ".html")
+            try OutputGuard.check(output: target, option: out == nil ? "the default --out" : "--out", inputs: [("--from", from)])
+            let data = try ReportFile.load(from: URL(fileURLWithPath: from))
             let html = try HTMLReport.render(data)
             try AtomicFile.write(Data(html.utf8), to: URL(fileURLWithPath: target))
             var sections = ["summary"]

@@ -84,5 +84,5 @@ func withStatus<T>(_ text: String, style: ProgressStyle, _ body: () throws -> T)
 
 /// Writes `text` to standard error unbuffered (progress must appear as it happens).
 func writeStandardError(_ text: String) {
-    FileHandle.standardError.write(Data(text.utf8))
+    StandardStreams.writeError(text)
 }

@@ -77,6 +77,11 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try OutputGuard.check(output: out, inputs: [("--data", data)])
+            let widths = try hiddenWidths()
+            for width in widths { try Limits.checkCount(width, option: "--hidden width", maximum: Limits.maximumWidth) }
+            for (a, b) in zip(widths, widths.dropFirst()) { try Limits.checkValues([a, b], "--hidden: the weights between widths \(a) and \(b)") }
+            try Limits.checkCount(batchSize, option: "--batch-size", maximum: Limits.maximumRepetitions)
             var csvOptions = CSVDatasetOptions()
             csvOptions.imputation = ImputationStrategy(rawValue: impute) ?? .none
             let dataset = try Dataset.loadCSV(URL(fileURLWithPath: data), target: target, options: csvOptions)
@@ -89,6 +94,9 @@ struct TrainCommand: ParsableCommand {
             options.training = TrainingConfig(epochs: epochs, batchSize: batchSize, seed: seed,
                                               optimizer: .adam(learningRate: lr),
                                               earlyStoppingPatience: patience == 0 ? nil : patience)
+            do { try TabularModel.checkSplit(of: dataset, options: options) } catch {
+                throw GlassboxError.badFile(path: data, location: "data rows", problem: ErrorText.problem(error))
+            }
             let observer = ProgressStyle.choose(quiet: quiet, json: json).trainingObserver
             let (trained, report) = try TabularModel.train(on: dataset, targetName: target, options: options, observer: observer)
             try trained.save(to: URL(fileURLWithPath: out))

@@ -36,9 +36,15 @@ struct TrainImagesCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try OutputGuard.check(output: out, inputs: [("--train", train), ("--labels", labels), ("--test-images", testImages),
+                                                        ("--test-labels", testLabels)])
             let start = Date()
             let (trainSet, testSet, name) = try loadImageData(dataset: dataset, train: train, labels: labels,
                                                               testImages: testImages, testLabels: testLabels, seed: seed)
+            if model == "cnn", trainSet.height < 4 || trainSet.width < 4 {
+                throw GlassboxError.badFile(path: name, location: "images [\(trainSet.channels), \(trainSet.height), \(trainSet.width)]",
+                                            problem: "too small for the cnn model: its two 2×2 poolings need at least 4×4 pixels (or use --model resnet)")
+            }
             let result = try trainImageModel(family: model, train: trainSet, test: testSet, epochs: epochs, seed: seed,
                                              progress: ProgressStyle.choose(quiet: quiet, json: json) != .none)
             try ImageModelFile.save(result.model, normalizer: result.normalizer, classNames: result.classNames,
@@ -86,13 +92,12 @@ func loadImageData(dataset: String?, train: String?, labels: String?, testImages
 
 private func readImageSet(_ imagesPath: String, _ labelsPath: String, classNames: [String]?) throws -> ImageDataset {
     let imagesURL = URL(fileURLWithPath: imagesPath), labelsURL = URL(fileURLWithPath: labelsPath)
-    var images = imagesPath.hasSuffix(".npy") ? try NPY.read(from: imagesURL) : try IDX.readImages(from: imagesURL)
+    var images = imagesPath.hasSuffix(".npy") ? try NPY.readImages(from: imagesURL) : try IDX.readImages(from: imagesURL)
     if images.rank == 3 { images = try images.reshaped([images.shape[0], 1, images.shape[1], images.shape[2]]) }
     guard images.rank == 4 else {
         throw GlassboxError.badFile(path: imagesPath, location: "", problem: "expected images [n, H, W] or [n, C, H, W], found \(images.shape)")
     }
-    let labels = labelsPath.hasSuffix(".npy") ? try NPY.read(from: labelsURL).scalars.map { Int($0) }
-        : try IDX.readLabels(from: labelsURL)
+    let labels = labelsPath.hasSuffix(".npy") ? try NPY.readLabels(from: labelsURL) : try IDX.readLabels(from: labelsURL)
     let classes = classNames ?? (0...(labels.max() ?? 0)).map(String.init)
     return try ImageDataset(images: images, labels: labels, classNames: classes)
 }

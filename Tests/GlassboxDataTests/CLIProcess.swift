@@ -46,10 +46,12 @@ enum CLIProcess {
     ///   loudly (as a crash) instead of passing unnoticed on a machine with memory to spare;
     /// - `fileSizeLimitBlocks`: `ulimit -f` (512-byte blocks) with SIGXFSZ ignored, so a write past
     ///   the limit fails with EFBIG part-way through, as on a full disk.
+    /// - `standardOutput`: a path standard output is redirected to instead of the captured file
+    ///   (`/dev/full`, to make every write to it fail).
     /// `during` is called with the process id once the process runs `glassbox` itself.
     /// The process is killed after `timeout` seconds.
     static func run(_ arguments: [String], in directory: URL? = nil, memoryLimitKB: Int? = nil,
-                    fileSizeLimitBlocks: Int? = nil, timeout: Double = 60,
+                    fileSizeLimitBlocks: Int? = nil, standardOutput: String? = nil, timeout: Double = 60,
                     during: ((pid_t) -> Void)? = nil) throws -> Result {
         guard let executable else {
             throw CLIError("the glassbox executable was not found; build it first (swift build -c release)")
@@ -57,6 +59,7 @@ enum CLIProcess {
         var script = ""
         if let memoryLimitKB { script += "ulimit -v \(memoryLimitKB) || exit 99; " }
         if let fileSizeLimitBlocks { script += "trap '' XFSZ; ulimit -f \(fileSizeLimitBlocks) || exit 99; " }
+        if let standardOutput { script += "exec >'\(standardOutput)' || exit 99; " }
         script += "exec \"$0\" \"$@\""
 
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-cli-\(UUID().uuidString)")

@@ -25,8 +25,8 @@ public final class Variable: @unchecked Sendable {
     /// (op results only: a leaf's gradient is an accumulator and is left as it is).
     public var gradientHook: ((Tensor) -> Tensor)?
 
-    let inputs: [Variable]
-    let backwardRule: ((Tensor) -> Void)?
+    private(set) var inputs: [Variable]
+    private(set) var backwardRule: ((Tensor) -> Void)?
 
     /// A leaf: a constant (`requiresGrad: false`) or a differentiable input/parameter.
     public init(_ value: Tensor, requiresGrad: Bool = false, name: String? = nil) {
@@ -42,6 +42,25 @@ public final class Variable: @unchecked Sendable {
         self.requiresGrad = true
         self.inputs = inputs
         self.backwardRule = backward
+    }
+
+    /// Frees the graph behind this node iteratively. Released the default way, each node's
+    /// release would release its inputs from inside its own deinit, one set of stack frames per
+    /// node: a chain of 60,000 layers overflowed the stack. Here every node that only this walk
+    /// still holds gives up its inputs and backward rule (whose captures are the inputs) to a
+    /// work list before it is freed, so no deinit recurses. Cost: O(nodes).
+    deinit {
+        guard !inputs.isEmpty || backwardRule != nil else { return }
+        var pending = inputs
+        inputs = []
+        backwardRule = nil
+        while var node = pending.popLast() {
+            if isKnownUniquelyReferenced(&node) {
+                pending.append(contentsOf: node.inputs)
+                node.inputs = []
+                node.backwardRule = nil
+            }
+        }
     }
 
     /// The result of an op: tracked (with `backward`) only if some input requires a gradient.

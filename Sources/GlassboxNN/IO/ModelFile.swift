@@ -70,19 +70,24 @@ public enum ModelFile {
         // refused here instead of attempting a 4 TiB allocation. Up to `buildAllowance` values are
         // built anyway (a fixed 4 MB, whatever the file says), so a small mismatch is reported
         // tensor by tensor by `assign`, which names the culprit.
-        let needed = try parameterCount(of: spec, path: url.path)
-        let held = file.tensors.values.reduce(0) { $0 + $1.count }
-        guard needed <= Swift.max(held, buildAllowance) else {
-            throw GlassboxError.badFile(path: url.path, location: "architecture",
-                                        problem: "the layers need \(needed) parameter values but the file holds \(held): "
-                                            + "the architecture does not match the weights")
-        }
+        try checkBuildable(spec, holding: file.tensors.values.reduce(0) { $0 + $1.count }, path: url.path)
         let model: any Layer
         do { model = try LayerRegistry.build(spec) } catch {
             throw GlassboxError.badFile(path: url.path, location: "architecture", problem: message(of: error))
         }
         try assign(file.tensors, to: model, path: url.path)
         return (model, file.metadata)
+    }
+
+    /// Refuses `spec` when building it would allocate more parameter values than a weights file
+    /// holding `held` values can fill (plus ``buildAllowance``), before anything is allocated.
+    static func checkBuildable(_ spec: LayerSpec, holding held: Int, path: String) throws {
+        let needed = try parameterCount(of: spec, path: path)
+        guard needed <= Swift.max(held, buildAllowance) else {
+            throw GlassboxError.badFile(path: path, location: "architecture",
+                                        problem: "the layers need \(needed == Int.max ? "more than 2^63" : String(needed)) parameter values "
+                                            + "but the file holds \(held): the architecture does not match the weights")
+        }
     }
 
     /// The number of parameter and buffer values building `spec` allocates (saturating at
@@ -181,10 +186,10 @@ public enum ModelFile {
     }
 
     /// An error's text without the "invalid argument: " prefix, for wrapping in a file error.
-    private static func message(of error: any Error) -> String {
+    static func message(of error: any Error) -> String {
         if case GlassboxError.invalidArgument(let text) = error { return text }
         if case GlassboxError.shapeMismatch(let text) = error { return text }
-        return "\(error)"
+        return ErrorText.describe(error)
     }
 
     /// Copies named tensors into `model`, requiring an exact match of names and shapes.

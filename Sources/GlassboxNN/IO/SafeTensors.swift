@@ -136,6 +136,7 @@ extension SafeTensorsFile {
     }
 
     private static func parseHeader(_ json: Data, bad: (String, String) -> GlassboxError) throws -> Header {
+        if let problem = JSONNesting.problem(in: json) { throw bad("header (byte offset 8)", problem) }
         do {
             return try JSONDecoder().decode(Header.self, from: json)
         } catch let error as DecodingError {
@@ -144,7 +145,7 @@ extension SafeTensorsFile {
             }
             throw bad("header (byte offset 8)", describe(error))
         } catch {
-            throw bad("header (byte offset 8)", "invalid JSON: \(error)")
+            throw bad("header (byte offset 8)", "invalid JSON: \(ErrorText.describe(error))")
         }
     }
 

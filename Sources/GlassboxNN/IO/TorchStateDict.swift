@@ -120,7 +120,13 @@ public enum TorchStateDict {
     /// in errors.
     public static func load(spec: LayerSpec, data: Data, path: String, prefix: String = "") throws -> any Layer {
         let file = try SafeTensorsFile.decode(data, path: path)
-        let model = try LayerRegistry.build(spec)
+        // The sizes the spec claims are checked against the values in the file before building
+        // allocates them (a Linear of 10^9 × 10^9 is refused, not attempted).
+        try ModelFile.checkBuildable(spec, holding: file.tensors.values.reduce(0) { $0 + $1.count }, path: path)
+        let model: any Layer
+        do { model = try LayerRegistry.build(spec) } catch {
+            throw GlassboxError.badFile(path: path, location: "architecture", problem: ModelFile.message(of: error))
+        }
         try assign(file, dtypes: dtypes(ofSafeTensors: data), to: model, spec: spec, path: path, prefix: prefix)
         return model
     }
@@ -131,7 +137,9 @@ public enum TorchStateDict {
     /// - Parameter dtypes: each tensor's stored dtype (see ``dtypes(ofSafeTensors:)``); tensors
     ///   missing from it are taken to be floating point.
     public static func assign(_ file: SafeTensorsFile, dtypes: [String: String] = [:], to model: any Layer,
-                              spec: LayerSpec, path: String, prefix: String = "") throws {
+                              spec: LayerSpec, path: String, prefix rawPrefix: String = "") throws {
+        // A prefix names a module path ("model" or "model."): the separating dot is implied.
+        let prefix = rawPrefix.isEmpty || rawPrefix.hasSuffix(".") ? rawPrefix : rawPrefix + "."
         let expected = try entries(of: model, spec: spec)
         var stored: [String: (tensor: Tensor, fileName: String)] = [:]
         var outsidePrefix: [String] = []

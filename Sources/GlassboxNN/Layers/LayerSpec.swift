@@ -93,6 +93,9 @@ public struct LayerSpec: Codable, Equatable, Sendable {
 
     /// Parses a spec from JSON text.
     public static func parse(json: String) throws -> LayerSpec {
+        if let problem = JSONNesting.problem(in: Data(json.utf8)) {
+            throw GlassboxError.invalidArgument("architecture JSON: \(problem)")
+        }
         do {
             return try JSONDecoder().decode(LayerSpec.self, from: Data(json.utf8))
         } catch let error as DecodingError {

@@ -120,7 +120,7 @@ public final class ProgressBar {
     }
 
     static func writeStandardError(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        StandardStreams.writeError(text)
     }
 }
 
