@@ -28,7 +28,7 @@ import GlassboxNN
     @Test func manifestListsEveryVariant() {
         #expect(Self.cases.count >= 45)
         for needed in ["png_grey1", "png_grey16", "png_palette1", "png_rgba16", "png_adam7_rgb8", "jpeg_progressive_420",
-                       "jpeg_restart_420", "jpeg_exif6", "jpeg_cmyk", "jpeg_grey"] {
+                       "jpeg_restart_420", "jpeg_exif6", "jpeg_cmyk", "jpeg_grey", "jpeg_cjpeg_440", "jpeg_cjpeg_411", "jpeg_cjpeg_rgb"] {
             #expect(Self.cases.contains { $0.hasPrefix(needed) }, "missing fixture \(needed)")
         }
     }
@@ -165,6 +165,9 @@ import GlassboxNN
         expectBadFile(path: "a.jpg", problem: "arithmetic") { _ = try JPEGDecoder.decode(Self.jpeg(width: 8, height: 8, marker: 0xC9, scan: [0]), path: "a.jpg") }
         expectBadFile(path: "l.jpg", problem: "lossless") { _ = try JPEGDecoder.decode(Self.jpeg(width: 8, height: 8, marker: 0xC3, scan: [0]), path: "l.jpg") }
         expectBadFile(path: "p.jpg", problem: "12-bit") { _ = try JPEGDecoder.decode(Self.jpeg(width: 8, height: 8, precision: 12, scan: [0]), path: "p.jpg") }
+        expectBadFile(path: "jpeg_cjpeg_arithmetic.jpg", problem: "arithmetic-coded") {
+            _ = try ImageFile.read(from: Self.directory.appendingPathComponent("jpeg_cjpeg_arithmetic.jpg"))
+        }
         expectBadFile(path: "n.bin", problem: "unknown signature") { _ = try ImageFile.decode(Data([1, 2, 3]), path: "n.bin") }
     }
 
