@@ -19,7 +19,13 @@ enum JPEGIDCT {
 
     /// One 8×8 block of quantised coefficients (natural order) → samples at `out` (row stride `stride`).
     static func islow(_ coef: UnsafePointer<Int16>, _ quant: [Int], _ out: UnsafeMutablePointer<UInt8>, _ stride: Int) {
-        var ws = [Int](repeating: 0, count: 64)
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 64) { ws in
+            islow(coef, quant, out, stride, ws.baseAddress!)
+        }
+    }
+
+    private static func islow(_ coef: UnsafePointer<Int16>, _ quant: [Int], _ out: UnsafeMutablePointer<UInt8>, _ stride: Int,
+                              _ ws: UnsafeMutablePointer<Int>) {
         for col in 0..<8 {
             func q(_ row: Int) -> Int { Int(coef[row * 8 + col]) * quant[row * 8 + col] }
             if coef[8 + col] == 0 && coef[16 + col] == 0 && coef[24 + col] == 0 && coef[32 + col] == 0

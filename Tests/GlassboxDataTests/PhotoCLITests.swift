@@ -89,4 +89,35 @@ import Glassbox
         let overlayName = try CLIProcess.run(["explain-image", "--model", model.path, "--image", npy.path, "--overlay", "map.jpg"])
         #expect(overlayName.status != 0 && overlayName.stderr.contains(".png"))
     }
+
+    @Test func predictListsTopClasses() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanUp() }
+        let model = try Self.photoModel(dir)
+        let photo = Self.images.appendingPathComponent("jpeg_420.jpg")
+        let r = try CLIProcess.run(["predict", "--model", model.path, "--image", photo.path, "--top", "2", "--json"])
+        #expect(r.status == 0, "\(r)")
+        struct Out: Decodable { var logits: [Float]; var probabilities: [Double]; var top: [ClassPrediction.Entry] }
+        let out = try JSONDecoder().decode(Out.self, from: Data(r.stdout.utf8))
+        // The same logits as the library path, softmax sums to 1, the top two are the two largest.
+        let contents = try ImageModelFile.loadContents(from: model)
+        let x = try PhotoInput.load(photo, normalizer: contents.normalizer, preprocessing: contents.preprocessing).input
+        let want = try contents.model.predict(x).scalars
+        #expect(out.logits.count == 3 && zip(out.logits, want).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+        #expect(abs(out.probabilities.reduce(0, +) - 1) < 1e-9)
+        let ranked = out.probabilities.indices.sorted { out.probabilities[$0] > out.probabilities[$1] }
+        #expect(out.top.map(\.class) == Array(ranked.prefix(2)))
+        #expect(out.top.map(\.name) == ranked.prefix(2).map { ["cat", "dog", "cup"][$0] })
+        let text = try CLIProcess.run(["predict", "--model", model.path, "--image", photo.path])
+        #expect(text.status == 0 && text.stdout.contains("1.") && text.stdout.contains("3."))
+        let badTop = try CLIProcess.run(["predict", "--model", model.path, "--image", photo.path, "--top", "0"])
+        #expect(badTop.status != 0 && badTop.stderr.contains("--top"))
+    }
+
+    @Test func softmaxAndRanking() {
+        let p = ClassPrediction(logits: [1, 3, 2, 3], classNames: ["a", "b"], top: 3)
+        let e = [exp(1.0), exp(3.0), exp(2.0), exp(3.0)], total = e.reduce(0, +)
+        for (a, b) in zip(p.probabilities, e.map { $0 / total }) { #expect(abs(a - b) < 1e-12) }
+        #expect(p.top.map(\.class) == [1, 3, 2] && p.top.map(\.name) == ["b", nil, nil])
+    }
 }
