@@ -56,6 +56,8 @@ struct JPEGHuffman {
         for length in 1...16 {
             valOffset[length] = k - code
             for _ in 0..<counts[length - 1] {
+                // A code space that overflows its length cannot be a prefix code.
+                guard code < 1 << length else { throw JPEGDecoder.TableError.overfull }
                 if length <= Self.lookBits {
                     let shift = Self.lookBits - length
                     for fill in 0..<(1 << shift) { fast[code << shift | fill] = UInt16(length << 8 | Int(values[k])) }
@@ -63,8 +65,6 @@ struct JPEGHuffman {
                 code += 1; k += 1
             }
             maxCode[length] = counts[length - 1] > 0 ? code - 1 : -1
-            // A code space that overflows its length cannot be a prefix code.
-            guard code <= 1 << length else { throw JPEGDecoder.TableError.overfull }
             code <<= 1
         }
         maxCode[17] = Int.max
@@ -500,7 +500,9 @@ extension JPEGDecoder {
         // MARK: reconstruction
 
         func output() throws -> PixelImage {
-            for c in components where c.coefficients.isEmpty { throw bad(pos, "component \(c.id) never appears in a scan") }
+            for c in components where c.coefficients.isEmpty || quant[c.tq] == nil {
+                throw bad(pos, "component \(c.id) never appears in a scan, or its quantisation table \(c.tq) is not defined")
+            }
             let planes = components.map { idctPlane($0) }
             let full = components.indices.map { upsample(planes[$0], components[$0]) }
             let n = width * height

@@ -168,6 +168,18 @@ import GlassboxNN
         expectBadFile(path: "jpeg_cjpeg_arithmetic.jpg", problem: "arithmetic-coded") {
             _ = try ImageFile.read(from: Self.directory.appendingPathComponent("jpeg_cjpeg_arithmetic.jpg"))
         }
+        // Three 1-bit codes cannot exist.
+        var overfull = [UInt8](Self.jpeg(width: 8, height: 8, scan: [0x00]))
+        let dht = overfull.firstIndex(of: 0xC4)! - 1
+        overfull.replaceSubrange(dht..<(dht + 22), with: [0xFF, 0xC4, 0, 22, 0x00, 3] + [UInt8](repeating: 0, count: 15) + [0, 1, 2])
+        expectBadFile(path: "o.jpg", problem: "more codes than its lengths allow") { _ = try JPEGDecoder.decode(Data(overfull), path: "o.jpg") }
+        // A 3-component frame whose scan covers one component, the others without a quantisation table.
+        var b: [UInt8] = [0xFF, 0xD8, 0xFF, 0xDB, 0, 67, 0] + [UInt8](repeating: 1, count: 64)
+        b += [0xFF, 0xC0, 0, 17, 8, 0, 8, 0, 8, 3, 1, 0x11, 0, 2, 0x11, 1, 3, 0x11, 1]
+        let counts: [UInt8] = [1] + [UInt8](repeating: 0, count: 15)
+        b += [0xFF, 0xC4, 0, 20, 0x00] + counts + [0] + [0xFF, 0xC4, 0, 20, 0x10] + counts + [0]
+        b += [0xFF, 0xDA, 0, 8, 1, 1, 0x00, 0, 63, 0, 0x00, 0xFF, 0xD9]
+        expectBadFile(path: "q.jpg", problem: "never appears in a scan") { _ = try JPEGDecoder.decode(Data(b), path: "q.jpg") }
         expectBadFile(path: "n.bin", problem: "unknown signature") { _ = try ImageFile.decode(Data([1, 2, 3]), path: "n.bin") }
     }
 
