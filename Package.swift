@@ -43,6 +43,7 @@ if Context.environment["GLASSBOX_FUZZ"] != nil {
     let harnesses: [(String, [Target.Dependency])] = [
         ("CSV", ["GlassboxData"]), ("NPY", ["GlassboxData"]), ("IDX", ["GlassboxData"]), ("Gzip", ["GlassboxData"]),
         ("PNM", ["GlassboxData"]), ("SafeTensors", ["GlassboxNN"]), ("ModelFile", ["GlassboxNN"]), ("LayerSpec", ["GlassboxNN"]),
+        ("PNG", ["GlassboxData"]), ("JPEG", ["GlassboxData"]),
     ]
     package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
     for (name, dependencies) in harnesses {
