@@ -43,6 +43,13 @@ public enum ImageFile {
             for j in 0..<(h * w) { for ch in 0..<c { px[j * c + ch] = UInt8((t.scalars[ch * h * w + j] * 255).rounded()) } }
             return PixelImage(width: w, height: h, channels: c, pixels: px)
         case nil:
+            // A file named as one format gets that format's own complaint about its first bytes.
+            switch (path as NSString).pathExtension.lowercased() {
+            case "pgm", "ppm", "pnm": _ = try PNM.decode(data, path: path)
+            case "png": _ = try PNGDecoder.decode(data, path: path, maxPixels: maxPixels)
+            case "jpg", "jpeg": _ = try JPEGDecoder.decode(data, path: path, maxPixels: maxPixels)
+            default: break
+            }
             throw GlassboxError.badFile(path: path, location: "byte offset 0",
                                         problem: "not a PNG, JPEG, PGM or PPM file (unknown signature)")
         }

@@ -181,6 +181,9 @@ import GlassboxNN
         b += [0xFF, 0xDA, 0, 8, 1, 1, 0x00, 0, 63, 0, 0x00, 0xFF, 0xD9]
         expectBadFile(path: "q.jpg", problem: "never appears in a scan") { _ = try JPEGDecoder.decode(Data(b), path: "q.jpg") }
         expectBadFile(path: "n.bin", problem: "unknown signature") { _ = try ImageFile.decode(Data([1, 2, 3]), path: "n.bin") }
+        expectBadFile(path: "n.pgm", problem: "not a PGM/PPM file") { _ = try ImageFile.decode(Data([1, 2, 3]), path: "n.pgm") }
+        expectBadFile(path: "n.png", problem: "not a PNG file") { _ = try ImageFile.decode(Data([1, 2, 3]), path: "n.png") }
+        expectBadFile(path: "n.jpg", problem: "not a JPEG file") { _ = try ImageFile.decode(Data([1, 2, 3]), path: "n.jpg") }
     }
 
     @Test func orientationMatchesPillowTransposes() {
