@@ -25,7 +25,7 @@ for h in "${harnesses[@]}"; do
          printf "P3\n# comment\n2 1\n65535\n0 1 2 65535 4 5\n" >"$corpus/seed.ppm"
          cp "$malformed"/pnm/* "$corpus"/ ;;
     png) cp "$fixtures"/images/*.png "$corpus"/ ;;
-    jpeg) cp "$fixtures"/images/*.jpg "$corpus"/ ;;
+    jpeg) cp "$fixtures"/images/jpeg_*.jpg "$corpus"/ ;;
     idx|gzip) cp "$fixtures"/*.gz "$fixtures"/*idx* "$malformed"/idx/* "$corpus"/ 2>/dev/null || true ;;
     safetensors|modelfile) cp "$fixtures"/*.safetensors "$malformed"/safetensors/* "$malformed"/architecture/* "$corpus"/ 2>/dev/null || true ;;
     layerspec) # architecture JSON texts: the Linear(3 → 2) the harness's weights match, and richer specs
