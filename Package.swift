@@ -49,6 +49,7 @@ if Context.environment["GLASSBOX_FUZZ"] != nil {
         ("CSV", ["GlassboxData"]), ("NPY", ["GlassboxData"]), ("IDX", ["GlassboxData"]), ("Gzip", ["GlassboxData"]),
         ("PNM", ["GlassboxData"]), ("SafeTensors", ["GlassboxNN"]), ("ModelFile", ["GlassboxNN"]), ("LayerSpec", ["GlassboxNN"]),
         ("ONNX", ["GlassboxONNX"]),
+        ("PNG", ["GlassboxData"]), ("JPEG", ["GlassboxData"]),
     ]
     package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
     for (name, dependencies) in harnesses {

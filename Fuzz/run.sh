@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-600}"; shift || true
-harnesses=("${@:-csv npy idx gzip pnm safetensors modelfile layerspec onnx}")
+harnesses=("${@:-csv npy idx gzip pnm safetensors modelfile layerspec onnx png jpeg}")
 # shellcheck disable=SC2206
 harnesses=(${harnesses[*]})
 for h in "${harnesses[@]}"; do
@@ -24,6 +24,8 @@ for h in "${harnesses[@]}"; do
     pnm) printf "P5\n2 2\n255\n\x00\x10\x20\x30" >"$corpus/seed.pgm"
          printf "P3\n# comment\n2 1\n65535\n0 1 2 65535 4 5\n" >"$corpus/seed.ppm"
          cp "$malformed"/pnm/* "$corpus"/ ;;
+    png) cp "$fixtures"/images/*.png "$corpus"/ ;;
+    jpeg) cp "$fixtures"/images/jpeg_*.jpg "$corpus"/ ;;
     idx|gzip) cp "$fixtures"/*.gz "$fixtures"/*idx* "$malformed"/idx/* "$corpus"/ 2>/dev/null || true ;;
     onnx) cp Tests/GlassboxONNXTests/Fixtures/*.onnx "$corpus"/ ;;
     safetensors|modelfile) cp "$fixtures"/*.safetensors "$malformed"/safetensors/* "$malformed"/architecture/* "$corpus"/ 2>/dev/null || true ;;

@@ -3,6 +3,9 @@ import GlassboxNN
 /// Per-channel image normalisation `x' = (x − mean_c) / std_c`, fitted on training images only
 /// and stored with the model so explained images are scaled exactly as training images were.
 public struct ChannelNormalizer: Codable, Sendable, Equatable {
+    /// A normaliser with the given per-channel mean and standard deviation (std > 0).
+    public init(mean: [Float], std: [Float]) { self.mean = mean; self.std = std }
+
     /// Per-channel mean `[C]`.
     public var mean: [Float]
     /// Per-channel standard deviation `[C]`, > 0.

@@ -11,15 +11,18 @@ struct ExplainImageCommand: ParsableCommand {
             ensemble interpretation: a learned map; --iterations sets its Adam steps, --removal ad switches its
             deletion branch to soft ConvAD, other removals only affect the sufficient-explanation scoring).
             Removal of occluded pixels: zero (training mean), black, mean (image mean), noise, blur,
-            ad (ConvAD strict) or ad-checkpoint. The image (.pgm/.ppm, or .npy [H, W] / [C, H, W]: float in 0…1, or uint8 0…255)
-            is normalised with the normaliser saved in the model.
-            --out writes the map by its extension: .npy, .csv, .json or .pgm.
+            ad (ConvAD strict) or ad-checkpoint. The image is a PNG or JPEG photo, a .pgm/.ppm, or .npy
+            [H, W] / [C, H, W] (float in 0…1, or uint8 0…255). A model with a stored preprocessing (resize, crop, mean/std) gets the
+            photo through it and the map is in the crop's coordinates; otherwise the image is used at its own
+            size with the model's normaliser (colour → grey for a one-channel model). See docs/images.md.
+            --out writes the map by its extension: .npy, .csv, .json or .pgm; --overlay writes it as a PNG
+            heatmap over the (cropped) photo.
             Example: glassbox explain-image --model cnn.safetensors --image shoe.pgm --removal ad --out map.npy
             """
     )
 
     @Option(help: "Model saved by train-images.") var model: String
-    @Option(help: "Image file (.pgm, .ppm or .npy).") var image: String
+    @Option(help: "Image file (.png, .jpg, .pgm, .ppm or .npy).") var image: String
     @Option(help: "responsibility, occlusion, rise or fei.") var method: String = "responsibility"
     @Option(help: "zero, black, mean, noise, blur, ad or ad-checkpoint.") var removal: String = "zero"
     @Option(parsing: .unconditional, help: "Class to explain (default: the model's prediction).") var target: Int?
@@ -27,6 +30,7 @@ struct ExplainImageCommand: ParsableCommand {
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Option(help: "Write the map (chosen by the extension, atomically): .npy (raw scores [H, W]), .csv (H lines of W scores), .json (the --json object with the map) or .pgm (scaled to 0…255).")
     var out: String?
+    @Option(help: "Write the map as a heatmap over the (cropped) image to FILE.png (atomically).") var overlay: String?
     @Flag(help: "Print one JSON object instead of text.") var json = false
     @Flag(help: "No status line on standard error while the map is computed.") var quiet = false
 
@@ -40,6 +44,9 @@ struct ExplainImageCommand: ParsableCommand {
         if let out, ExportFormat.of(out) == nil, !out.lowercased().hasSuffix(".pgm") {
             throw ValidationError(ExportFormat.advice(out, allowed: [".npy", ".csv", ".json", ".pgm"], example: "map"))
         }
+        if let overlay, !overlay.lowercased().hasSuffix(".png") {
+            throw ValidationError("--overlay writes a PNG file; give a name ending in .png, e.g. --overlay map.png")
+        }
     }
 
     /// The `--json` object, with the map when it is written as JSON.
@@ -52,15 +59,14 @@ struct ExplainImageCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             try OutputGuard.check(output: out, inputs: [("--model", model), ("--image", image)])
+            try OutputGuard.check(output: overlay, option: "--overlay", inputs: [("--model", model), ("--image", image)])
             if let iterations { try Limits.checkCount(iterations, option: "--iterations") }
-            let (net, normalizer, classNames) = try ImageModelFile.load(from: URL(fileURLWithPath: model))
-            let raw = try readImage(image)
-            guard raw.shape[1] == normalizer.mean.count else {
-                throw GlassboxError.badFile(path: image, location: "image \(Array(raw.shape.dropFirst()))",
-                                            problem: "\(raw.shape[1]) channels, but the model \(model) takes \(normalizer.mean.count)")
-            }
-            let x = try normalizer.transform(raw)
+            let contents = try ImageModelFile.loadContents(from: URL(fileURLWithPath: model))
+            let (net, classNames) = (contents.model, contents.classNames)
+            let photo = try PhotoInput.load(URL(fileURLWithPath: image), normalizer: contents.normalizer, preprocessing: contents.preprocessing)
+            let (x, normalizer) = (photo.input, photo.normalizer)
             let (h, w) = (x.shape[2], x.shape[3])
+            try checkModelTakes(net, x, image: image, preprocessed: contents.preprocessing != nil)
             let classifier = MaskedClassifier(model: net)
             let classes: Int
             do { classes = try classifier.classCount(imageShape: Array(x.shape.dropFirst())) } catch {
@@ -115,28 +121,31 @@ struct ExplainImageCommand: ParsableCommand {
                     }, json: { try ExportFormat.jsonData(MapFile(summary: summary, shape: [h, w], map: rows)) })
                 }
             }
+            if let overlay {
+                let shown = photo.shown ?? PixelImage(width: w, height: h, channels: 1, pixels: [UInt8](repeating: 128, count: h * w))
+                let example = ImageExample(name: image, trueClass: "", predictedClass: "", confidence: 0, channels: shown.channels,
+                                           height: h, width: w, pixels: shown.tensor().scalars.map(Double.init), explanations: [])
+                try AtomicFile.write(PNG.encode(ImageOverlay.overlay(example, map: result.map.scalars.map(Double.init))),
+                                     to: URL(fileURLWithPath: overlay))
+            }
             if json { try printJSON(summary); return }
             print("\(summary.method) for class \(summary.target)\(summary.target_name.map { " (\($0))" } ?? "")")
             print(String(format: "sufficient explanation: %.1f %% of pixels; confidence drop-off %.4f", 100 * summary.explanation_size, drop))
             print(String(format: "%d model evaluations, %.3f s (seed %llu)", summary.evaluations, summary.seconds, seed))
             if let out { print("map written to \(out)") }
+            if let overlay { print("overlay written to \(overlay)") }
         }
     }
 }
 
-/// One image `[1, C, H, W]` from PGM/PPM or NPY (`[H, W]`, `[C, H, W]` or `[1, C, H, W]`).
-func readImage(_ path: String) throws -> Tensor {
-    let url = URL(fileURLWithPath: path)
-    if path.hasSuffix(".npy") {
-        let t = try NPY.readImages(from: url)
-        switch t.rank {
-        case 2: return try t.reshaped([1, 1] + t.shape)
-        case 3: return try t.reshaped([1] + t.shape)
-        case 4 where t.shape[0] == 1: return t
-        default: throw GlassboxError.badFile(path: path, location: "", problem: "expected one image [H, W] or [C, H, W], found \(t.shape)")
-        }
+/// One forward pass on the prepared input, so an image the model cannot take fails here with the
+/// image's size named instead of deep inside an explainer.
+func checkModelTakes(_ net: any Layer, _ x: Tensor, image: String, preprocessed: Bool) throws {
+    do { _ = try net.predict(x) } catch let error as GlassboxError {
+        guard case .shapeMismatch = error else { throw error }
+        throw GlassboxError.badFile(path: image, location: "", problem: "the model cannot take this image as \(x.shape[1])×\(x.shape[2])×\(x.shape[3]) (C×H×W)"
+            + (preprocessed ? "" : "; the model stores no preprocessing, so give an image of the size it was trained on") + " (\(error))")
     }
-    return try PNM.read(from: url)
 }
 
 func parseRemoval(_ name: String, normalizer: ChannelNormalizer, height: Int, width: Int) throws -> Removal {

@@ -12,7 +12,7 @@ struct GlassboxCommand: ParsableCommand {
             Every command accepts --help; most accept --json for one machine-readable JSON object on stdout.
             """,
         subcommands: [DemoCommand.self, TrainCommand.self, RankCommand.self, BenchCommand.self, GenerateCommand.self, TrainImagesCommand.self, ExplainImageCommand.self, ExperimentCommand.self,
-                      ExplainCommand.self, CompareCommand.self, ImportCommand.self, ReportCommand.self]
+                      ExplainCommand.self, CompareCommand.self, ImportCommand.self, ReportCommand.self, PredictCommand.self]
     )
 
     static func main() {
