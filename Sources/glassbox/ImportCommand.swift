@@ -101,6 +101,8 @@ struct ImportCommand: ParsableCommand {
     }
 
     func runONNX(_ source: String) throws {
+        try OutputGuard.check(output: out, inputs: [("model", source), ("--spec", spec), ("--verify-input", verifyInput),
+                                                    ("--verify-output", verifyOutput)])
         let loaded = try ONNXModels.load(URL(fileURLWithPath: source), spec: spec.map { URL(fileURLWithPath: $0) })
         var difference: Double?
         if let verifyInput, let verifyOutput {
