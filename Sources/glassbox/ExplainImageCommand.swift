@@ -143,7 +143,7 @@ struct ExplainImageCommand: ParsableCommand {
 func checkModelTakes(_ net: any Layer, _ x: Tensor, image: String, preprocessed: Bool) throws {
     do { _ = try net.predict(x) } catch let error as GlassboxError {
         guard case .shapeMismatch = error else { throw error }
-        throw GlassboxError.badFile(path: image, location: "", problem: "the model cannot take this image as \(x.shape[1])×\(x.shape[2])×\(x.shape[3]) (C×H×W)"
+        throw GlassboxError.badFile(path: image, location: "", problem: "image \(Array(x.shape.dropFirst())) (C, H, W) does not fit the model: it cannot take this image as \(x.shape[1])×\(x.shape[2])×\(x.shape[3]) (C×H×W)"
             + (preprocessed ? "" : "; the model stores no preprocessing, so give an image of the size it was trained on") + " (\(error))")
     }
 }

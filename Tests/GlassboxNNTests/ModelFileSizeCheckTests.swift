@@ -47,7 +47,10 @@ import GlassboxNN
     ]
 
     @Test func everyRegisteredTypeHasASample() {
-        #expect(Set(Self.samples.keys) == Set(LayerRegistry.knownTypes), "add a sample (and a count in ModelFile) for new layer types")
+        // A graph's parameter count is the sum of its initialisers, checked by the graph loader itself
+        // against the file (GlassboxONNXTests' hostile-file suite).
+        #expect(Set(Self.samples.keys) == Set(LayerRegistry.knownTypes).subtracting(["Graph"]),
+                "add a sample (and a count in ModelFile) for new layer types")
     }
 
     /// Saving a model and dropping its first tensor from the file: the loader must report exactly
